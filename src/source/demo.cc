@@ -1,0 +1,231 @@
+#include "source/demo.h"
+
+#include <array>
+#include <cmath>
+#include <string>
+
+#include "series/consolidate.h"
+
+namespace sluice {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+// A random walk repeats after this many steps (about 7.6 days at 10 s): long enough not to notice.
+constexpr int kWalkSteps = 1 << 16;
+// Above this many raw points per series the generator samples more coarsely instead of
+// materialising the points only to consolidate them away.
+constexpr int64_t kMaxRawPoints = 1 << 20;
+
+uint64_t SplitMix64(uint64_t* state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// A closed random walk (a Brownian bridge): starts and ends at 0, so it loops without a jump.
+const std::vector<float>& WalkTable() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(kWalkSteps);
+    uint64_t state = 42;
+    double x = 0;
+    std::vector<double> raw(kWalkSteps);
+    for (int i = 0; i < kWalkSteps; ++i) {
+      double u = static_cast<double>(SplitMix64(&state) >> 11) * (1.0 / 9007199254740992.0);
+      x += (u - 0.5);
+      raw[i] = x;
+    }
+    double drift = raw.back() / (kWalkSteps - 1);
+    for (int i = 0; i < kWalkSteps; ++i) t[i] = static_cast<float>(raw[i] - drift * i);
+    return t;
+  }();
+  return table;
+}
+
+// The step to generate at for a request: 10 s, or coarser when the range is enormous.
+int64_t StepFor(const FetchRequest& req) {
+  int64_t span = req.range.to_ms - req.range.from_ms;
+  int64_t step = kDemoStepMs;
+  if (span / step > kMaxRawPoints) step = (span / kMaxRawPoints / kDemoStepMs + 1) * kDemoStepMs;
+  return step;
+}
+
+// Calls f(t) for every step-aligned timestamp in the range.
+template <typename F>
+Status Generate(const FetchRequest& req, Series* out, F f) {
+  if (req.range.to_ms < req.range.from_ms) return Status::OK();
+  int64_t step = StepFor(req);
+  int64_t first = req.range.from_ms >= 0 ? (req.range.from_ms + step - 1) / step * step
+                                          : req.range.from_ms / step * step;
+  size_t n = req.range.to_ms >= first ? static_cast<size_t>((req.range.to_ms - first) / step + 1) : 0;
+  out->times_ms.reserve(n);
+  out->values.reserve(n);
+  for (int64_t t = first; t <= req.range.to_ms; t += step) out->Append(t, f(t));
+  return Status::OK();
+}
+
+double Walk(int64_t t, uint64_t seed, double base, double scale) {
+  const auto& table = WalkTable();
+  int64_t i = t / kDemoStepMs + static_cast<int64_t>(seed * 7919);
+  double v = base + scale * table[static_cast<size_t>(i) & (kWalkSteps - 1)];
+  return std::round(v * 1000) / 1000;  // three decimals, like a real sensor
+}
+
+double Sine(int64_t t, double period_ms, double phase, double mid, double amp) {
+  double v = mid + amp * std::sin(2 * kPi * (static_cast<double>(t) / period_ms) + phase);
+  return std::round(v * 100) / 100;
+}
+
+struct Host {
+  const char* name;
+  const char* region;
+  const char* env;
+  const char* city;
+};
+constexpr std::array<Host, 6> kHosts = {{
+    {"web-1", "eu-central", "prod", "Berlin"},
+    {"web-2", "eu-west", "prod", "London"},
+    {"web-3", "us-east", "prod", "New York"},
+    {"web-4", "ap-northeast", "staging", "Tokyo"},
+    {"db-1", "eu-central", "prod", "Berlin"},
+    {"db-2", "us-east", "staging", "New York"},
+}};
+
+Tags HostTags(const Host& h) {
+  return Tags{{"host", h.name}, {"region", h.region}, {"env", h.env}, {"City", h.city}};
+}
+
+void AddEvents(const TimeRange& range, std::vector<Annotation>* out) {
+  constexpr int64_t kDeployEvery = 2 * 3'600'000;
+  constexpr int64_t kDeployOffset = 17 * 60'000;
+  constexpr int64_t kIncidentEvery = 6 * 3'600'000;
+  constexpr int64_t kIncidentOffset = 3 * 3'600'000 + 40 * 60'000;
+  constexpr int64_t kIncidentLength = 20 * 60'000;
+  static const char* kServices[] = {"api", "web", "worker"};
+  // Bound the work for absurd ranges: at most ~10,000 events of each kind.
+  int64_t from = std::max(range.from_ms, range.to_ms - 10'000 * kDeployEvery);
+  for (int64_t k = (from - kDeployOffset) / kDeployEvery; ; ++k) {
+    int64_t t = k * kDeployEvery + kDeployOffset;
+    if (t > range.to_ms) break;
+    if (t < range.from_ms) continue;
+    const char* service = kServices[static_cast<size_t>(k) % 3];
+    const char* env = (k % 4 == 0) ? "staging" : "prod";
+    Annotation a;
+    a.time_ms = a.end_ms = t;
+    a.title = std::string("Deployed ") + service + " v1." + std::to_string(k % 1000);
+    a.text = std::string(service) + " rolled out to " + env;
+    a.tags = {"deploys", env, service};
+    out->push_back(std::move(a));
+  }
+  from = std::max(range.from_ms, range.to_ms - 10'000 * kIncidentEvery);
+  for (int64_t k = (from - kIncidentOffset - kIncidentLength) / kIncidentEvery; ; ++k) {
+    int64_t t = k * kIncidentEvery + kIncidentOffset;
+    if (t > range.to_ms) break;
+    if (t + kIncidentLength < range.from_ms) continue;
+    Annotation a;
+    a.time_ms = t;
+    a.end_ms = t + kIncidentLength;
+    a.title = "Incident #" + std::to_string(k % 10000);
+    a.text = "Elevated error rate on the api";
+    a.tags = {"incidents", "outage"};
+    out->push_back(std::move(a));
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<MemorySource> MakeDemoSource() {
+  auto source = std::make_shared<MemorySource>("demo");
+  WalkTable();  // build once, up front
+
+  const Tags upper_tags{{"City", "Berlin"}, {"host", "web-1"}, {"env", "prod"}, {"region", "eu-central"}};
+  const int percentiles[] = {25, 50, 75, 90, 95};
+  for (int p : percentiles) {
+    source->AddGenerated("upper_" + std::to_string(p), upper_tags,
+                         [p](const FetchRequest& req, Series* out) {
+                           return Generate(req, out, [p](int64_t t) {
+                             return std::max(0.0, Walk(t, p, p, p / 10.0));
+                           });
+                         });
+  }
+
+  uint64_t seed = 100;
+  for (const Host& h : kHosts) {
+    std::string prefix = std::string("app.") + h.name;
+    double rate = 5 + static_cast<double>(seed % 7) * 3;  // requests per 10 s step
+    source->AddGenerated(prefix + ".requests", HostTags(h),
+                         [rate](const FetchRequest& req, Series* out) {
+                           return Generate(req, out, [rate](int64_t t) {
+                             return std::floor(static_cast<double>(t / kDemoStepMs % 100'000'000) * rate);
+                           });
+                         });
+    source->AddGenerated(prefix + ".latency", HostTags(h),
+                         [s = seed](const FetchRequest& req, Series* out) {
+                           return Generate(req, out, [s](int64_t t) {
+                             return std::max(1.0, Walk(t, s, 120, 8));
+                           });
+                         });
+    double phase = static_cast<double>(seed % 13);
+    source->AddGenerated(prefix + ".cpu", HostTags(h),
+                         [phase](const FetchRequest& req, Series* out) {
+                           return Generate(req, out, [phase](int64_t t) {
+                             return Sine(t, 3'600'000.0 * 4, phase, 50, 45);
+                           });
+                         });
+    ++seed;
+  }
+
+  const Tags cpu_tags = HostTags(kHosts[0]);
+  const char* cpu_parts[] = {"user", "system"};
+  for (int i = 0; i < 2; ++i) {
+    source->AddGenerated(std::string("cpu.") + cpu_parts[i], cpu_tags,
+                         [i](const FetchRequest& req, Series* out) {
+                           return Generate(req, out, [i](int64_t t) {
+                             return std::clamp(Walk(t, 900 + i, 30 - 15 * i, 2), 0.0, 100.0);
+                           });
+                         });
+  }
+  source->AddGenerated("cpu.total", cpu_tags, [](const FetchRequest& req, Series* out) {
+    return Generate(req, out, [](int64_t t) {
+      return std::clamp(Walk(t, 900, 30, 2), 0.0, 100.0) + std::clamp(Walk(t, 901, 15, 2), 0.0, 100.0);
+    });
+  });
+
+  const Tags demo_tags{{"env", "demo"}};
+  source->AddGenerated("demo.sine", demo_tags, [](const FetchRequest& req, Series* out) {
+    return Generate(req, out, [](int64_t t) { return Sine(t, 3'600'000.0, 0, 0, 1); });
+  });
+  source->AddGenerated("demo.random_walk", demo_tags, [](const FetchRequest& req, Series* out) {
+    return Generate(req, out, [](int64_t t) { return Walk(t, 7, 0, 1); });
+  });
+  source->AddGenerated("demo.counter", demo_tags, [](const FetchRequest& req, Series* out) {
+    return Generate(req, out, [](int64_t t) { return static_cast<double>(t / kDemoStepMs % 1'000'000'000); });
+  });
+
+  source->AddTable("hosts", [](const FetchRequest& req, Table* table) {
+    table->columns = {{"host", ColumnType::kString},   {"region", ColumnType::kString},
+                      {"env", ColumnType::kString},    {"City", ColumnType::kString},
+                      {"cpu", ColumnType::kNumber},    {"up", ColumnType::kBoolean},
+                      {"last_seen", ColumnType::kTime}};
+    int64_t now = req.range.to_ms / kDemoStepMs * kDemoStepMs;
+    double phase = 0;
+    for (const Host& h : kHosts) {
+      if (!MatchesAll(*req.filters, HostTags(h))) continue;
+      bool up = std::string_view(h.name) != "web-4";
+      table->rows.push_back({Cell::String(h.name), Cell::String(h.region), Cell::String(h.env),
+                             Cell::String(h.city), Cell::Number(Sine(now, 3'600'000.0 * 4, phase, 50, 45)),
+                             Cell::Bool(up),
+                             Cell::Number(static_cast<double>(up ? now : now - 3'600'000))});
+      phase += 1;
+    }
+    return Status::OK();
+  });
+
+  source->AddAnnotations([](const TimeRange& range, std::vector<Annotation>* out) {
+    AddEvents(range, out);
+    return Status::OK();
+  });
+  return source;
+}
+
+}  // namespace sluice
