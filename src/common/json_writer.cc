@@ -32,6 +32,126 @@ size_t Utf8SequenceLength(const unsigned char* s, size_t i, size_t n) {
   return 0;
 }
 
+constexpr double kPow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+constexpr uint64_t kPow10Int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+// Writes a finite double in its shortest round-trip form; needs 32 bytes at p.
+//
+// Most measured values are short decimals (21.5, 0.125, 1234.567). For those, the smallest k <= 8
+// with x = round(v * 10^k) and x / 10^k == v (IEEE division is correctly rounded, so the decimal
+// x·10^-k reads back as exactly v) gives the digits with two integer conversions, several times
+// faster than a general shortest-form algorithm. Everything else goes to std::to_chars.
+char* FormatDouble(char* p, double v) {
+  if (v == std::trunc(v) && std::fabs(v) < 1e15) {
+    return std::to_chars(p, p + 32, static_cast<int64_t>(v)).ptr;
+  }
+  const double a = std::fabs(v);
+  if (a < 1e7 && a >= 1e-8) {
+    for (int k = 1; k <= 8; ++k) {
+      double scaled = a * kPow10[k];
+      if (scaled >= 9e15) break;
+      auto x = static_cast<uint64_t>(scaled + 0.5);
+      if (static_cast<double>(x) / kPow10[k] != a) continue;
+      if (v < 0) *p++ = '-';
+      p = std::to_chars(p, p + 20, x / kPow10Int[k]).ptr;
+      *p++ = '.';
+      char digits[20];
+      char* end = std::to_chars(digits, digits + sizeof digits, x % kPow10Int[k]).ptr;
+      int len = static_cast<int>(end - digits);
+      for (int z = len; z < k; ++z) *p++ = '0';
+      std::memcpy(p, digits, len);
+      return p + len;
+    }
+  }
+  return std::to_chars(p, p + 32, v).ptr;
+}
+
+constexpr char kDigitPairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// Writes exactly 8 digits of v (< 10^8), zero-padded.
+inline char* Write8Digits(char* p, uint32_t v) {
+  uint32_t hi = v / 10000, lo = v % 10000;
+  std::memcpy(p, kDigitPairs + 2 * (hi / 100), 2);
+  std::memcpy(p + 2, kDigitPairs + 2 * (hi % 100), 2);
+  std::memcpy(p + 4, kDigitPairs + 2 * (lo / 100), 2);
+  std::memcpy(p + 6, kDigitPairs + 2 * (lo % 100), 2);
+  return p + 8;
+}
+
+// Formats ascending timestamps: the digits above 10^8 change rarely, so they are kept as text.
+class TimeFormatter {
+ public:
+  char* Write(char* p, int64_t t) {
+    if (t < 100'000'000 || t >= 10'000'000'000'000'000) return std::to_chars(p, p + 24, t).ptr;
+    const int64_t hi = t / 100'000'000;
+    if (hi != hi_) {
+      hi_ = hi;
+      hi_len_ = static_cast<int>(std::to_chars(hi_text_, hi_text_ + sizeof hi_text_, hi).ptr - hi_text_);
+    }
+    std::memcpy(p, hi_text_, sizeof hi_text_);
+    return Write8Digits(p + hi_len_, static_cast<uint32_t>(t - hi * 100'000'000));
+  }
+
+ private:
+  int64_t hi_ = -1;
+  int hi_len_ = 0;
+  char hi_text_[8] = {};
+};
+
+// Formats doubles like FormatDouble, starting the decimal search at the previous value's number
+// of decimals: consecutive values of a series usually share it, so one check is typical.
+class ValueFormatter {
+ public:
+  char* Write(char* p, double v) {
+    if (!std::isfinite(v)) {
+      std::memcpy(p, "null", 4);
+      return p + 4;
+    }
+    const double a = std::fabs(v);
+    if (k_ > 0 && a < 1e7 && a >= 1e-8) {
+      double scaled = a * kPow10[k_];
+      if (scaled < 9e15) {
+        auto x = static_cast<uint64_t>(scaled + 0.5);
+        if (static_cast<double>(x) / kPow10[k_] == a) {
+          int k = k_;
+          while (k > 0 && x % 10 == 0) {  // the same rational with fewer decimals
+            x /= 10;
+            --k;
+          }
+          if (v < 0) *p++ = '-';
+          return WriteFixed(p, x, k);
+        }
+      }
+    }
+    char* start = p;
+    char* end = FormatDouble(p, v);
+    // Remember how many decimals this value had, for the next one.
+    const char* dot = static_cast<const char*>(std::memchr(start, '.', end - start));
+    bool has_exponent = std::memchr(start, 'e', end - start) != nullptr;
+    k_ = (dot && !has_exponent && end - dot - 1 <= 8) ? static_cast<int>(end - dot - 1) : 0;
+    return end;
+  }
+
+ private:
+  // Writes x·10^-k with exactly k decimals (k may be 0).
+  static char* WriteFixed(char* p, uint64_t x, int k) {
+    if (k == 0) return std::to_chars(p, p + 20, x).ptr;
+    p = std::to_chars(p, p + 20, x / kPow10Int[k]).ptr;
+    *p++ = '.';
+    uint64_t frac = x % kPow10Int[k];
+    for (int i = k - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + frac % 10);
+      frac /= 10;
+    }
+    return p + k;
+  }
+
+  int k_ = 0;
+};
+
 }  // namespace
 
 void AppendJsonString(std::string_view value, std::string* out) {
@@ -89,14 +209,8 @@ void AppendJsonDouble(double value, std::string* out) {
     out->append("null");
     return;
   }
-  char buf[32];
-  // Integral values in the exact range print as integers: cheaper, and what people expect to read.
-  if (value == std::trunc(value) && std::fabs(value) < 1e15) {
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(value));
-    out->append(buf, end - buf);
-    return;
-  }
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  char buf[40];
+  char* end = FormatDouble(buf, value);
   out->append(buf, end - buf);
 }
 
@@ -171,15 +285,35 @@ void JsonWriter::Datapoint(double value, int64_t time_ms) {
   if (!std::isfinite(value)) {
     std::memcpy(p, "null", 4);
     p += 4;
-  } else if (value == std::trunc(value) && std::fabs(value) < 1e15) {
-    p = std::to_chars(p, buf + sizeof buf, static_cast<int64_t>(value)).ptr;
   } else {
-    p = std::to_chars(p, buf + sizeof buf, value).ptr;
+    p = FormatDouble(p, value);
   }
   *p++ = ',';
   p = std::to_chars(p, buf + sizeof buf, time_ms).ptr;
   *p++ = ']';
   out_->append(buf, p - buf);
+}
+
+void JsonWriter::Datapoints(const double* values, const int64_t* times_ms, size_t n) {
+  if (n == 0) return;
+  SLUICE_JSON_VALUE_PREFIX();
+  // '[' + value (<= 32) + ',' + time (<= 24) + ']' + ',' per point.
+  constexpr size_t kMaxPoint = 64;
+  const size_t start = out_->size();
+  out_->resize(start + n * kMaxPoint);
+  char* const base = out_->data();
+  char* p = base + start;
+  TimeFormatter time;
+  ValueFormatter value;
+  for (size_t i = 0; i < n; ++i) {
+    *p++ = '[';
+    p = value.Write(p, values[i]);
+    *p++ = ',';
+    p = time.Write(p, times_ms[i]);
+    *p++ = ']';
+    *p++ = ',';
+  }
+  out_->resize(p - 1 - base);  // drop the last ','
 }
 
 #undef SLUICE_JSON_VALUE_PREFIX

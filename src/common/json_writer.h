@@ -41,6 +41,9 @@ class JsonWriter {
 
   // Hot path for timeseries: writes one `[value,time_ms]` element.
   void Datapoint(double value, int64_t time_ms);
+  // Writes n `[values[i],times_ms[i]]` elements; the bulk form of Datapoint, several times faster
+  // because it reserves once and carries formatting state from one point to the next.
+  void Datapoints(const double* values, const int64_t* times_ms, size_t n);
 
   std::string* out() { return out_; }
 

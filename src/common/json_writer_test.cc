@@ -1,7 +1,10 @@
 #include "common/json_writer.h"
 
 #include <cmath>
+#include <charconv>
+#include <cstdlib>
 #include <limits>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -57,6 +60,60 @@ TEST(JsonWriterTest, NumbersAreShortestAndNonFiniteIsNull) {
   w.Datapoint(2.25, -5);
   w.EndArray();
   EXPECT_EQ(out, "[[null,1],[2.25,-5]]");
+}
+
+TEST(JsonWriterTest, DoublesRoundTripExactly) {
+  // The short-decimal fast path and the general path must both read back bit for bit.
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> any(-1e6, 1e6);
+  std::uniform_int_distribution<int> decimals(0, 9);
+  for (int i = 0; i < 200000; ++i) {
+    double v = any(rng);
+    int k = decimals(rng);
+    if (k < 9) v = std::round(v * std::pow(10, k)) / std::pow(10, k);
+    std::string s = Dbl(v);
+    double back = std::strtod(s.c_str(), nullptr);
+    ASSERT_EQ(back, v) << s;
+    std::string shortest(32, '\0');
+    shortest.resize(std::to_chars(shortest.data(), shortest.data() + 32, v).ptr - shortest.data());
+    // Never longer than the shortest form by more than a leading "0" or an exponent rewrite.
+    ASSERT_LE(s.size(), shortest.size() + 4) << s << " vs " << shortest;
+  }
+  EXPECT_EQ(Dbl(0.125), "0.125");
+  EXPECT_EQ(Dbl(-21.5), "-21.5");
+  EXPECT_EQ(Dbl(0.001), "0.001");
+  EXPECT_EQ(Dbl(1234.567), "1234.567");
+  EXPECT_EQ(Dbl(0.1 + 0.2), "0.30000000000000004");
+  EXPECT_EQ(Dbl(1e-12), "1e-12");
+}
+
+TEST(JsonWriterTest, BulkDatapointsMatchOneByOne) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> any(-5000, 5000);
+  std::vector<double> values;
+  std::vector<int64_t> times;
+  int64_t t = -200'000'000;
+  for (int i = 0; i < 50000; ++i) {
+    int kind = i % 7;
+    double v = any(rng);
+    if (kind < 4) v = std::round(v * std::pow(10, kind)) / std::pow(10, kind);
+    if (kind == 5) v = NAN;
+    if (i % 1000 == 999) v = 1e-20 * v;
+    values.push_back(v);
+    times.push_back(t);
+    t += (i % 3 == 0) ? 99'999'989 : 10'000;  // crosses the 10^8 boundaries and zero
+  }
+  times.push_back(10'000'000'000'000'000);
+  values.push_back(1);
+  std::string one, bulk;
+  JsonWriter a(&one), b(&bulk);
+  a.BeginArray();
+  b.BeginArray();
+  for (size_t i = 0; i < values.size(); ++i) a.Datapoint(values[i], times[i]);
+  b.Datapoints(values.data(), times.data(), values.size());
+  a.EndArray();
+  b.EndArray();
+  EXPECT_EQ(one, bulk);
 }
 
 TEST(JsonWriterTest, StringsAreEscaped) {

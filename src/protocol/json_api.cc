@@ -83,8 +83,7 @@ void WriteTimeserie(const Series& s, std::string_view display_name, std::string_
   }
   w->Key("datapoints");
   w->BeginArray();
-  w->out()->reserve(w->out()->size() + s.size() * 24);
-  for (size_t i = 0; i < s.size(); ++i) w->Datapoint(s.values[i], s.times_ms[i]);
+  w->Datapoints(s.values.data(), s.times_ms.data(), s.size());
   w->EndArray();
   w->Key("refId");
   w->String(ref_id);

@@ -12,38 +12,54 @@ int64_t FloorDiv(int64_t a, int64_t b) {
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-// Running state of one bucket; one instance reused for every bucket.
-struct Accumulator {
-  double sum = 0, min = 0, max = 0, first = 0, last = 0;
+// Reduces values[begin, end) with `fn`, skipping NaN; NaN when nothing is left (0 for kCount).
+template <ConsolidationFn fn>
+double Reduce(const double* v, size_t begin, size_t end) {
+  double acc = 0;
   int64_t count = 0;
-
-  void Reset() { count = 0; sum = 0; }
-  void Add(double v) {
-    if (std::isnan(v)) return;
-    if (count == 0) {
-      min = max = first = v;
-    } else {
-      min = std::min(min, v);
-      max = std::max(max, v);
+  for (size_t i = begin; i < end; ++i) {
+    double x = v[i];
+    if (std::isnan(x)) continue;
+    if constexpr (fn == ConsolidationFn::kAverage || fn == ConsolidationFn::kSum) {
+      acc += x;
+    } else if constexpr (fn == ConsolidationFn::kMin) {
+      acc = count == 0 ? x : std::min(acc, x);
+    } else if constexpr (fn == ConsolidationFn::kMax) {
+      acc = count == 0 ? x : std::max(acc, x);
+    } else if constexpr (fn == ConsolidationFn::kLast) {
+      acc = x;
+    } else if constexpr (fn == ConsolidationFn::kFirst) {
+      if (count == 0) acc = x;
     }
-    last = v;
-    sum += v;
     ++count;
   }
-  double Result(ConsolidationFn fn) const {
-    if (count == 0) return fn == ConsolidationFn::kCount ? 0 : std::numeric_limits<double>::quiet_NaN();
-    switch (fn) {
-      case ConsolidationFn::kAverage: return sum / static_cast<double>(count);
-      case ConsolidationFn::kMin: return min;
-      case ConsolidationFn::kMax: return max;
-      case ConsolidationFn::kSum: return sum;
-      case ConsolidationFn::kLast: return last;
-      case ConsolidationFn::kFirst: return first;
-      case ConsolidationFn::kCount: return static_cast<double>(count);
-    }
-    return sum / static_cast<double>(count);
+  if constexpr (fn == ConsolidationFn::kCount) return static_cast<double>(count);
+  if (count == 0) return std::numeric_limits<double>::quiet_NaN();
+  if constexpr (fn == ConsolidationFn::kAverage) return acc / static_cast<double>(count);
+  return acc;
+}
+
+// Walks bucket by bucket (one division per bucket, not per point) and compacts in place.
+template <ConsolidationFn fn>
+void Buckets(Series* series, int64_t bucket_ms) {
+  auto& times = series->times_ms;
+  auto& values = series->values;
+  const size_t n = times.size();
+  size_t out = 0;
+  size_t i = 0;
+  while (i < n) {
+    const int64_t start = FloorDiv(times[i], bucket_ms) * bucket_ms;
+    const int64_t end = start + bucket_ms;
+    size_t j = i;
+    while (j < n && times[j] < end) ++j;
+    values[out] = Reduce<fn>(values.data(), i, j);
+    times[out] = start;
+    ++out;
+    i = j;
   }
-};
+  times.resize(out);
+  values.resize(out);
+}
 
 }  // namespace
 
@@ -85,29 +101,16 @@ int64_t BucketWidthMs(int64_t from_ms, int64_t to_ms, int64_t max_points, int64_
 }
 
 void ConsolidateBuckets(Series* series, int64_t bucket_ms, ConsolidationFn fn) {
-  const size_t n = series->size();
-  if (n == 0 || bucket_ms <= 0) return;
-  auto& times = series->times_ms;
-  auto& values = series->values;
-  size_t out = 0;
-  Accumulator acc;
-  int64_t current = FloorDiv(times[0], bucket_ms);
-  for (size_t i = 0; i < n; ++i) {
-    int64_t b = FloorDiv(times[i], bucket_ms);
-    if (b != current) {
-      times[out] = current * bucket_ms;
-      values[out] = acc.Result(fn);
-      ++out;
-      acc.Reset();
-      current = b;
-    }
-    acc.Add(values[i]);
+  if (series->size() == 0 || bucket_ms <= 0) return;
+  switch (fn) {
+    case ConsolidationFn::kAverage: return Buckets<ConsolidationFn::kAverage>(series, bucket_ms);
+    case ConsolidationFn::kMin: return Buckets<ConsolidationFn::kMin>(series, bucket_ms);
+    case ConsolidationFn::kMax: return Buckets<ConsolidationFn::kMax>(series, bucket_ms);
+    case ConsolidationFn::kSum: return Buckets<ConsolidationFn::kSum>(series, bucket_ms);
+    case ConsolidationFn::kLast: return Buckets<ConsolidationFn::kLast>(series, bucket_ms);
+    case ConsolidationFn::kFirst: return Buckets<ConsolidationFn::kFirst>(series, bucket_ms);
+    case ConsolidationFn::kCount: return Buckets<ConsolidationFn::kCount>(series, bucket_ms);
   }
-  times[out] = current * bucket_ms;
-  values[out] = acc.Result(fn);
-  ++out;
-  times.resize(out);
-  values.resize(out);
 }
 
 int64_t ConsolidateInPlace(Series* series, int64_t from_ms, int64_t to_ms, int64_t max_points,

@@ -64,16 +64,19 @@ Status Generate(const FetchRequest& req, Series* out, F f) {
   return Status::OK();
 }
 
+// Rounds to `scale` (a power of ten) decimals without a libm call.
+inline double RoundTo(double v, double scale) {
+  return static_cast<double>(static_cast<int64_t>(v * scale + (v >= 0 ? 0.5 : -0.5))) / scale;
+}
+
 double Walk(int64_t t, uint64_t seed, double base, double scale) {
-  const auto& table = WalkTable();
+  static const float* const table = WalkTable().data();
   int64_t i = t / kDemoStepMs + static_cast<int64_t>(seed * 7919);
-  double v = base + scale * table[static_cast<size_t>(i) & (kWalkSteps - 1)];
-  return std::round(v * 1000) / 1000;  // three decimals, like a real sensor
+  return RoundTo(base + scale * table[static_cast<size_t>(i) & (kWalkSteps - 1)], 1000);
 }
 
 double Sine(int64_t t, double period_ms, double phase, double mid, double amp) {
-  double v = mid + amp * std::sin(2 * kPi * (static_cast<double>(t) / period_ms) + phase);
-  return std::round(v * 100) / 100;
+  return RoundTo(mid + amp * std::sin(2 * kPi * (static_cast<double>(t) / period_ms) + phase), 100);
 }
 
 struct Host {
