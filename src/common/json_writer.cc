@@ -1,5 +1,6 @@
 #include "common/json_writer.h"
 
+#include <algorithm>
 #include <cassert>
 #include <charconv>
 #include <cmath>
@@ -81,6 +82,29 @@ inline char* Write8Digits(char* p, uint32_t v) {
   return p + 8;
 }
 
+// Writes v in decimal; short numbers (the common case for integer parts) without a loop.
+inline char* WriteUint(char* p, uint64_t v) {
+  if (v < 10) {
+    *p = static_cast<char>('0' + v);
+    return p + 1;
+  }
+  if (v < 100) {
+    std::memcpy(p, kDigitPairs + 2 * v, 2);
+    return p + 2;
+  }
+  if (v < 1000) {
+    *p = static_cast<char>('0' + v / 100);
+    std::memcpy(p + 1, kDigitPairs + 2 * (v % 100), 2);
+    return p + 3;
+  }
+  if (v < 10000) {
+    std::memcpy(p, kDigitPairs + 2 * (v / 100), 2);
+    std::memcpy(p + 2, kDigitPairs + 2 * (v % 100), 2);
+    return p + 4;
+  }
+  return std::to_chars(p, p + 20, v).ptr;
+}
+
 // Formats ascending timestamps: the digits above 10^8 change rarely, so they are kept as text.
 class TimeFormatter {
  public:
@@ -111,18 +135,18 @@ class ValueFormatter {
       return p + 4;
     }
     const double a = std::fabs(v);
-    if (k_ > 0 && a < 1e7 && a >= 1e-8) {
+    if (k_ > 0 && a < 1e7 && a >= 1e-8 && a != std::trunc(a)) {
       double scaled = a * kPow10[k_];
       if (scaled < 9e15) {
         auto x = static_cast<uint64_t>(scaled + 0.5);
         if (static_cast<double>(x) / kPow10[k_] == a) {
           int k = k_;
-          while (k > 0 && x % 10 == 0) {  // the same rational with fewer decimals
-            x /= 10;
+          while (x % 10 == 0) {  // the same rational with fewer decimals; k stays >= 1 as a is
+            x /= 10;             // not integral
             --k;
           }
           if (v < 0) *p++ = '-';
-          return WriteFixed(p, x, k);
+          return WriteFixed(p, x, k, a);
         }
       }
     }
@@ -136,17 +160,27 @@ class ValueFormatter {
   }
 
  private:
-  // Writes x·10^-k with exactly k decimals (k may be 0).
-  static char* WriteFixed(char* p, uint64_t x, int k) {
-    if (k == 0) return std::to_chars(p, p + 20, x).ptr;
-    p = std::to_chars(p, p + 20, x / kPow10Int[k]).ptr;
-    *p++ = '.';
-    uint64_t frac = x % kPow10Int[k];
-    for (int i = k - 1; i >= 0; --i) {
-      p[i] = static_cast<char>('0' + frac % 10);
-      frac /= 10;
+  // Writes x·10^-k with exactly k decimals (1 <= k <= 8), where a == x / 10^k < 1e7.
+  static char* WriteFixed(char* p, uint64_t x, int k, double a) {
+    // The integer part is trunc(a): a is the correctly rounded x / 10^k and is not integral.
+    uint64_t ip = static_cast<uint64_t>(a);
+    uint64_t frac = x - ip * kPow10Int[k];
+    if (frac >= kPow10Int[k]) {  // defensive: never taken for a < 1e7, x < 9e15
+      ip = x / kPow10Int[k];
+      frac = x % kPow10Int[k];
     }
-    return p + k;
+    p = WriteUint(p, ip);
+    *p++ = '.';
+    auto f = static_cast<uint32_t>(frac);
+    char* end = p + k;
+    char* q = end;
+    while (q - p >= 2) {
+      q -= 2;
+      std::memcpy(q, kDigitPairs + 2 * (f % 100), 2);
+      f /= 100;
+    }
+    if (q > p) *p = static_cast<char>('0' + f);
+    return end;
   }
 
   int k_ = 0;
@@ -297,23 +331,27 @@ void JsonWriter::Datapoint(double value, int64_t time_ms) {
 void JsonWriter::Datapoints(const double* values, const int64_t* times_ms, size_t n) {
   if (n == 0) return;
   SLUICE_JSON_VALUE_PREFIX();
-  // '[' + value (<= 32) + ',' + time (<= 24) + ']' + ',' per point.
+  // Points are formatted into a small stack block and appended: no zero-filling of the output, and
+  // the block stays in L1. A point needs at most '[' + 32 + ',' + 24 + ']' + ',' = 59 bytes.
   constexpr size_t kMaxPoint = 64;
-  const size_t start = out_->size();
-  out_->resize(start + n * kMaxPoint);
-  char* const base = out_->data();
-  char* p = base + start;
+  constexpr size_t kBlockPoints = 128;
+  char block[kBlockPoints * kMaxPoint];
   TimeFormatter time;
   ValueFormatter value;
-  for (size_t i = 0; i < n; ++i) {
-    *p++ = '[';
-    p = value.Write(p, values[i]);
-    *p++ = ',';
-    p = time.Write(p, times_ms[i]);
-    *p++ = ']';
-    *p++ = ',';
+  for (size_t i = 0; i < n;) {
+    const size_t end = std::min(n, i + kBlockPoints);
+    char* p = block;
+    for (; i < end; ++i) {
+      *p++ = '[';
+      p = value.Write(p, values[i]);
+      *p++ = ',';
+      p = time.Write(p, times_ms[i]);
+      *p++ = ']';
+      *p++ = ',';
+    }
+    if (i == n) --p;  // no ',' after the last point
+    out_->append(block, p - block);
   }
-  out_->resize(p - 1 - base);  // drop the last ','
 }
 
 #undef SLUICE_JSON_VALUE_PREFIX

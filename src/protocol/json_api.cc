@@ -261,6 +261,9 @@ Status JsonApi::Query(std::string_view body, std::string* out) {
                          request.interval_ms, fn.value_or(ConsolidationFn::kAverage));
     }
 
+    size_t bytes = 0;
+    for (const auto& s : result.series) bytes += 128 + s.size() * 24;
+    out->reserve(out->size() + bytes);
     if (target.format == ResultFormat::kTable) {
       if (!result.series.empty()) WriteSeriesTable(result.series, target.ref_id, &w);
     } else {

@@ -87,17 +87,28 @@ std::string_view ConsolidationFnName(ConsolidationFn fn) {
   return "avg";
 }
 
+int64_t NiceWidthMs(int64_t width_ms) {
+  static constexpr int64_t kNice[] = {
+      1, 2, 5, 10, 20, 50, 100, 200, 500,                              // ms
+      1'000, 2'000, 5'000, 10'000, 15'000, 20'000, 30'000,             // s
+      60'000, 120'000, 300'000, 600'000, 900'000, 1'200'000, 1'800'000,  // min
+      3'600'000, 7'200'000, 10'800'000, 21'600'000, 43'200'000, 86'400'000};
+  for (int64_t nice : kNice) {
+    if (width_ms <= nice) return nice;
+  }
+  const int64_t day = 86'400'000;
+  return (width_ms + day - 1) / day * day;
+}
+
 int64_t BucketWidthMs(int64_t from_ms, int64_t to_ms, int64_t max_points, int64_t min_interval_ms) {
   if (max_points <= 0) return 0;
   const int64_t span = std::max<int64_t>(to_ms - from_ms, 0) + 1;
-  int64_t width = std::max<int64_t>({(span + max_points - 1) / max_points, min_interval_ms, 1});
+  int64_t width = NiceWidthMs(std::max<int64_t>({(span + max_points - 1) / max_points, min_interval_ms, 1}));
   // Alignment can add one partial bucket at the start; widen until the aligned buckets fit.
-  for (;;) {
-    int64_t first = FloorDiv(from_ms, width);
-    int64_t last = FloorDiv(to_ms, width);
-    if (last - first + 1 <= max_points) return width;
-    width += std::max<int64_t>(1, width / 64);
+  while (FloorDiv(to_ms, width) - FloorDiv(from_ms, width) + 1 > max_points) {
+    width = NiceWidthMs(width + 1);
   }
+  return width;
 }
 
 void ConsolidateBuckets(Series* series, int64_t bucket_ms, ConsolidationFn fn) {
@@ -115,13 +126,17 @@ void ConsolidateBuckets(Series* series, int64_t bucket_ms, ConsolidationFn fn) {
 
 int64_t ConsolidateInPlace(Series* series, int64_t from_ms, int64_t to_ms, int64_t max_points,
                            int64_t min_interval_ms, ConsolidationFn fn) {
-  if (max_points <= 0 || static_cast<int64_t>(series->size()) <= max_points) return 0;
-  int64_t lo = from_ms, hi = to_ms;
-  if (!series->times_ms.empty()) {
-    lo = std::min(lo, series->times_ms.front());
-    hi = std::max(hi, series->times_ms.back());
+  const auto& times = series->times_ms;
+  bool too_many = max_points > 0 && static_cast<int64_t>(times.size()) > max_points;
+  bool too_fine = false;
+  for (size_t i = 1; i < times.size() && !too_fine && min_interval_ms > 1; ++i) {
+    too_fine = times[i] - times[i - 1] < min_interval_ms;
   }
-  int64_t width = BucketWidthMs(lo, hi, max_points, min_interval_ms);
+  if (!too_many && !too_fine) return 0;
+  int64_t lo = std::min(from_ms, times.front());
+  int64_t hi = std::max(to_ms, times.back());
+  int64_t width = max_points > 0 ? BucketWidthMs(lo, hi, max_points, min_interval_ms)
+                                 : NiceWidthMs(min_interval_ms);
   ConsolidateBuckets(series, width, fn);
   return width;
 }

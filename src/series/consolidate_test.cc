@@ -29,14 +29,30 @@ TEST(ConsolidateTest, BucketsAreAtLeastTheInterval) {
   Series s = Ramp(0, 1000, 1000);
   int64_t width = ConsolidateInPlace(&s, 0, 999'000, 500, 30'000, ConsolidationFn::kAverage);
   EXPECT_GE(width, 30'000);
+  EXPECT_EQ(width, 30'000);
   EXPECT_EQ(s.size(), 34u);  // ceil(1000 s / 30 s)
   EXPECT_EQ(s.times_ms[1] - s.times_ms[0], 30'000);
 }
 
+TEST(ConsolidateTest, WidthsAreNice) {
+  EXPECT_EQ(NiceWidthMs(7'542'801), 10'800'000);
+  EXPECT_EQ(NiceWidthMs(11'000), 15'000);
+  EXPECT_EQ(NiceWidthMs(1), 1);
+  EXPECT_EQ(NiceWidthMs(86'400'001), 2 * 86'400'000);
+  // Six hours into 500 points: 43.2 s rounds to 1 min.
+  EXPECT_EQ(BucketWidthMs(0, 21'600'000, 500, 30'000), 60'000);
+}
+
 TEST(ConsolidateTest, FitsAreUntouched) {
   Series s = Ramp(0, 1000, 10);
-  EXPECT_EQ(ConsolidateInPlace(&s, 0, 9000, 10, 1, ConsolidationFn::kAverage), 0);
+  EXPECT_EQ(ConsolidateInPlace(&s, 0, 9000, 10, 1000, ConsolidationFn::kAverage), 0);
   EXPECT_EQ(s.size(), 10u);
+}
+
+TEST(ConsolidateTest, DataFinerThanTheIntervalIsBucketedEvenWhenItFits) {
+  Series s = Ramp(0, 10'000, 100);  // 10 s data, 100 points
+  EXPECT_EQ(ConsolidateInPlace(&s, 0, 990'000, 1000, 60'000, ConsolidationFn::kAverage), 60'000);
+  EXPECT_EQ(s.size(), 17u);
 }
 
 TEST(ConsolidateTest, Functions) {

@@ -23,7 +23,8 @@ uint64_t SplitMix64(uint64_t* state) {
   return z ^ (z >> 31);
 }
 
-// A closed random walk (a Brownian bridge): starts and ends at 0, so it loops without a jump.
+// A closed random walk (a Brownian bridge) scaled to [-1, 1]: starts and ends at 0, so it loops
+// without a jump.
 const std::vector<float>& WalkTable() {
   static const std::vector<float> table = [] {
     std::vector<float> t(kWalkSteps);
@@ -36,7 +37,12 @@ const std::vector<float>& WalkTable() {
       raw[i] = x;
     }
     double drift = raw.back() / (kWalkSteps - 1);
-    for (int i = 0; i < kWalkSteps; ++i) t[i] = static_cast<float>(raw[i] - drift * i);
+    double peak = 0;
+    for (int i = 0; i < kWalkSteps; ++i) {
+      raw[i] -= drift * i;
+      peak = std::max(peak, std::fabs(raw[i]));
+    }
+    for (int i = 0; i < kWalkSteps; ++i) t[i] = static_cast<float>(raw[i] / peak);  // in [-1, 1]
     return t;
   }();
   return table;
@@ -147,7 +153,7 @@ std::shared_ptr<MemorySource> MakeDemoSource() {
     source->AddGenerated("upper_" + std::to_string(p), upper_tags,
                          [p](const FetchRequest& req, Series* out) {
                            return Generate(req, out, [p](int64_t t) {
-                             return std::max(0.0, Walk(t, p, p, p / 10.0));
+                             return std::max(0.0, Walk(t, p, p, p / 5.0));
                            });
                          });
   }
@@ -165,7 +171,7 @@ std::shared_ptr<MemorySource> MakeDemoSource() {
     source->AddGenerated(prefix + ".latency", HostTags(h),
                          [s = seed](const FetchRequest& req, Series* out) {
                            return Generate(req, out, [s](int64_t t) {
-                             return std::max(1.0, Walk(t, s, 120, 8));
+                             return std::max(1.0, Walk(t, s, 120, 60));
                            });
                          });
     double phase = static_cast<double>(seed % 13);
@@ -184,13 +190,13 @@ std::shared_ptr<MemorySource> MakeDemoSource() {
     source->AddGenerated(std::string("cpu.") + cpu_parts[i], cpu_tags,
                          [i](const FetchRequest& req, Series* out) {
                            return Generate(req, out, [i](int64_t t) {
-                             return std::clamp(Walk(t, 900 + i, 30 - 15 * i, 2), 0.0, 100.0);
+                             return std::clamp(Walk(t, 900 + i, 30 - 15 * i, 12), 0.0, 100.0);
                            });
                          });
   }
   source->AddGenerated("cpu.total", cpu_tags, [](const FetchRequest& req, Series* out) {
     return Generate(req, out, [](int64_t t) {
-      return std::clamp(Walk(t, 900, 30, 2), 0.0, 100.0) + std::clamp(Walk(t, 901, 15, 2), 0.0, 100.0);
+      return std::clamp(Walk(t, 900, 30, 12), 0.0, 100.0) + std::clamp(Walk(t, 901, 15, 12), 0.0, 100.0);
     });
   });
 
@@ -199,7 +205,7 @@ std::shared_ptr<MemorySource> MakeDemoSource() {
     return Generate(req, out, [](int64_t t) { return Sine(t, 3'600'000.0, 0, 0, 1); });
   });
   source->AddGenerated("demo.random_walk", demo_tags, [](const FetchRequest& req, Series* out) {
-    return Generate(req, out, [](int64_t t) { return Walk(t, 7, 0, 1); });
+    return Generate(req, out, [](int64_t t) { return Walk(t, 7, 0, 100); });
   });
   source->AddGenerated("demo.counter", demo_tags, [](const FetchRequest& req, Series* out) {
     return Generate(req, out, [](int64_t t) { return static_cast<double>(t / kDemoStepMs % 1'000'000'000); });
@@ -211,15 +217,15 @@ std::shared_ptr<MemorySource> MakeDemoSource() {
                       {"cpu", ColumnType::kNumber},    {"up", ColumnType::kBoolean},
                       {"last_seen", ColumnType::kTime}};
     int64_t now = req.range.to_ms / kDemoStepMs * kDemoStepMs;
-    double phase = 0;
+    uint64_t seed = 100;  // the same phases as the app.<host>.cpu series
     for (const Host& h : kHosts) {
+      double phase = static_cast<double>(seed++ % 13);
       if (!MatchesAll(*req.filters, HostTags(h))) continue;
       bool up = std::string_view(h.name) != "web-4";
       table->rows.push_back({Cell::String(h.name), Cell::String(h.region), Cell::String(h.env),
                              Cell::String(h.city), Cell::Number(Sine(now, 3'600'000.0 * 4, phase, 50, 45)),
                              Cell::Bool(up),
                              Cell::Number(static_cast<double>(up ? now : now - 3'600'000))});
-      phase += 1;
     }
     return Status::OK();
   });
