@@ -1,5 +1,6 @@
 #include "protocol/json_api.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -411,14 +412,20 @@ Status JsonApi::Search(std::string_view body, std::string* out) {
 
 Status JsonApi::Metrics(std::string_view body, std::string* out) {
   SLUICE_ASSIGN_OR_RETURN(JsonBody json, JsonBody::Parse(body, /*empty_ok=*/true));
-  (void)json;  // `metric` and `payload` do not narrow the list: the builder needs every metric.
+  SLUICE_ASSIGN_OR_RETURN(SearchRequest request, DecodeMetrics(json.root()));
   std::vector<std::string> names;
   SLUICE_RETURN_IF_ERROR(source_->ListNames(&names));
   SortUnique(&names);
-  if (names.size() > options_.search_limit) names.resize(options_.search_limit);
+  // `metric` is what the builder shows: partial text narrows the list, but a chosen name (or text
+  // that matches nothing) must not, or the dropdown would offer nothing else to switch to.
+  std::string_view text = Trim(request.text);
+  bool chosen = std::binary_search(names.begin(), names.end(), text);
+  std::vector<std::string> shown;
+  if (!text.empty() && !chosen) shown = FilterNames(text, names, options_.search_limit);
+  if (shown.empty()) shown = FilterNames("", names, options_.search_limit);
   JsonWriter w(out);
   w.BeginArray();
-  for (const auto& n : names) {
+  for (const auto& n : shown) {
     w.BeginObject();
     w.Key("value");
     w.String(n);

@@ -110,6 +110,10 @@ TEST_F(JsonApiTest, SearchMetricsVariableTags) {
   EXPECT_EQ(Call(&JsonApi::Search, R"j({"target":"tag_values(City)"})j").get_array().size(), 2u);
   auto metrics = Call(&JsonApi::Metrics, "{}");
   EXPECT_EQ(std::string_view(metrics.at(0)["payloads"].at(0)["name"]), "consolidateBy");
+  EXPECT_EQ(metrics.get_array().size(), 3u);
+  EXPECT_EQ(Call(&JsonApi::Metrics, R"j({"metric":"upp"})j").get_array().size(), 2u);  // typed text
+  EXPECT_EQ(Call(&JsonApi::Metrics, R"j({"metric":"upper_25"})j").get_array().size(), 3u);  // chosen
+  EXPECT_EQ(Call(&JsonApi::Metrics, R"j({"metric":"nope","payload":{}})j").get_array().size(), 3u);
   EXPECT_EQ(Call(&JsonApi::MetricPayloadOptions, R"j({"name":"format"})j").get_array().size(), 2u);
   EXPECT_EQ(Call(&JsonApi::MetricPayloadOptions, R"j({"name":"zzz"})j").get_array().size(), 0u);
   auto vars = Call(&JsonApi::Variable, R"j({"payload":{"target":"upper_*"}})j");

@@ -300,6 +300,14 @@ Result<SearchRequest> DecodeSearch(const element& root) {
   return s;
 }
 
+Result<SearchRequest> DecodeMetrics(const element& root) {
+  SearchRequest s;
+  if (auto metric = Member(root, "metric"); metric && metric->is_string()) {
+    s.text = metric->get_string().value();
+  }
+  return s;
+}
+
 Result<SearchRequest> DecodeVariable(const element& root, const RequestDefaults& defaults,
                                      int64_t now_ms) {
   SLUICE_RETURN_IF_ERROR(RequireObject(root));

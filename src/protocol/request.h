@@ -87,6 +87,8 @@ struct SearchRequest {
 };
 // /search: {"target": text} ({} and non-string targets mean "").
 Result<SearchRequest> DecodeSearch(const simdjson::dom::element& root);
+// /metrics: {"metric": text, "payload": …} ({} means "").
+Result<SearchRequest> DecodeMetrics(const simdjson::dom::element& root);
 // /variable: {"payload": {"target": text, …} | "text", "range": …}.
 Result<SearchRequest> DecodeVariable(const simdjson::dom::element& root,
                                      const RequestDefaults& defaults, int64_t now_ms);

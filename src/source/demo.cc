@@ -56,17 +56,24 @@ int64_t StepFor(const FetchRequest& req) {
   return step;
 }
 
-// Calls f(t) for every step-aligned timestamp in the range.
+// Sets out to f(t) for every step-aligned timestamp t in the range.
 template <typename F>
 Status Generate(const FetchRequest& req, Series* out, F f) {
   if (req.range.to_ms < req.range.from_ms) return Status::OK();
-  int64_t step = StepFor(req);
-  int64_t first = req.range.from_ms >= 0 ? (req.range.from_ms + step - 1) / step * step
-                                          : req.range.from_ms / step * step;
-  size_t n = req.range.to_ms >= first ? static_cast<size_t>((req.range.to_ms - first) / step + 1) : 0;
-  out->times_ms.reserve(n);
-  out->values.reserve(n);
-  for (int64_t t = first; t <= req.range.to_ms; t += step) out->Append(t, f(t));
+  const int64_t step = StepFor(req);
+  const int64_t first = req.range.from_ms >= 0 ? (req.range.from_ms + step - 1) / step * step
+                                                : req.range.from_ms / step * step;
+  if (req.range.to_ms < first) return Status::OK();
+  const size_t n = static_cast<size_t>((req.range.to_ms - first) / step + 1);
+  out->times_ms.resize(n);
+  out->values.resize(n);
+  int64_t* times = out->times_ms.data();
+  double* values = out->values.data();
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t t = first + static_cast<int64_t>(i) * step;
+    times[i] = t;
+    values[i] = f(t);
+  }
   return Status::OK();
 }
 
