@@ -244,6 +244,7 @@ Status JsonApi::Query(std::string_view body, std::string* out) {
     fetch.interval_ms = request.interval_ms;
     fetch.payload_json = target.payload_json;
     fetch.format = target.format;
+    fetch.point_budget = options_.max_points_per_request - points;
     FetchResult result;
     SLUICE_RETURN_IF_ERROR(source_->Fetch(fetch, &result).Annotate(where));
 

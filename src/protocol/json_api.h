@@ -24,7 +24,7 @@ struct ApiOptions {
   RequestDefaults defaults;
   size_t search_limit = 1000;         // cap on /search, /metrics, /variable, tag lists
   size_t max_series_per_target = 10'000;
-  int64_t max_points_per_request = 50'000'000;  // raw points fetched, summed over targets
+  int64_t max_points_per_request = 10'000'000;  // raw points fetched, summed over targets
 };
 
 class JsonApi {

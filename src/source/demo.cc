@@ -12,9 +12,9 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 // A random walk repeats after this many steps (about 7.6 days at 10 s): long enough not to notice.
 constexpr int kWalkSteps = 1 << 16;
-// Above this many raw points per series the generator samples more coarsely instead of
-// materialising the points only to consolidate them away.
-constexpr int64_t kMaxRawPoints = 1 << 20;
+// Above this many raw points per series (11.5 days at 10 s) the generator samples more coarsely
+// instead of materialising points only to consolidate them away.
+constexpr int64_t kMaxRawPoints = 100'000;
 
 uint64_t SplitMix64(uint64_t* state) {
   uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
@@ -48,11 +48,13 @@ const std::vector<float>& WalkTable() {
   return table;
 }
 
-// The step to generate at for a request: 10 s, or coarser when the range is enormous.
+// The step to generate at for a request: 10 s, or coarser when the range is enormous or the
+// request's point budget is nearly spent.
 int64_t StepFor(const FetchRequest& req) {
-  int64_t span = req.range.to_ms - req.range.from_ms;
+  const int64_t span = req.range.to_ms - req.range.from_ms;
+  const int64_t cap = std::max<int64_t>(1, std::min(kMaxRawPoints, req.point_budget));
   int64_t step = kDemoStepMs;
-  if (span / step > kMaxRawPoints) step = (span / kMaxRawPoints / kDemoStepMs + 1) * kDemoStepMs;
+  if (span / step >= cap) step = (span / cap / kDemoStepMs + 1) * kDemoStepMs;
   return step;
 }
 

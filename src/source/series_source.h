@@ -39,6 +39,9 @@ struct FetchRequest {
   int64_t interval_ms = 0;  // the client's suggested bucket width
   std::string_view payload_json = "{}";  // the target's payload, minified JSON
   ResultFormat format = ResultFormat::kTimeseries;
+  // Raw points the request may still read. A source should stop (kResourceExhausted) or sample
+  // more coarsely rather than materialise more; the engine enforces it after the fetch as well.
+  int64_t point_budget = INT64_MAX;
 };
 
 // What a fetch produced. Series must have ascending unique timestamps inside the range.
