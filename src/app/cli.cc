@@ -12,7 +12,7 @@ namespace sluice {
 int RunCli(int argc, char** argv) {
   CLI::App app{"Sluice: a fast backend for Grafana's JSON datasource plugins."};
   app.set_version_flag("--version", "sluice 0.1.0");
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
 
   std::string listen, data_dir, config_path, log_level;
   bool demo = false, access_log = false;
@@ -36,6 +36,11 @@ int RunCli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "sluice: %s\nRun 'sluice --help' or 'sluice serve --help' for usage.\n",
                  e.what());
+    return 2;
+  }
+
+  if (!serve->parsed()) {
+    std::fprintf(stderr, "sluice: missing command; expected 'serve'\n%s", app.help().c_str());
     return 2;
   }
 
