@@ -75,7 +75,9 @@ int Serve(const Config& config, std::vector<std::shared_ptr<SeriesSource>> sourc
   }
 
   auto api = std::make_shared<protocol::JsonApi>(catalog, config.api);
-  http::Server server(config.http, MakeJsonRouter(api, config.base_path));
+  http::ServerOptions http_options = config.http;
+  http_options.handle_signals = true;  // from before the ready line is printed
+  http::Server server(http_options, MakeJsonRouter(api, config.base_path));
   Status started = server.Start();
   if (!started.ok()) {
     spdlog::error("cannot start: {}", started.message());

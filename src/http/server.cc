@@ -138,6 +138,9 @@ class Server::Impl {
   void RunUntilSignal();
 
  private:
+  // Starts catching SIGINT and SIGTERM; a signal then ends RunUntilSignal (even one that arrives
+  // before RunUntilSignal is called).
+  void WatchSignals();
   void StopLocked();
   void Accept();
   void OnAccept(beast::error_code ec, Socket socket);
@@ -208,6 +211,7 @@ Status Server::Impl::Start() {
     workers_.emplace(static_cast<size_t>(worker_threads));
     context_.workers = &*workers_;
     work_.emplace(io_context_->get_executor());
+    if (options.handle_signals) WatchSignals();
     Accept();
     started_ = true;
     for (int i = 0; i < io_threads; ++i) io_threads_.emplace_back([this] { RunIo(); });
@@ -348,20 +352,24 @@ void Server::Impl::StopLocked() {
   spdlog::info("http: stopped");
 }
 
+void Server::Impl::WatchSignals() {
+  signals_.emplace(*io_context_, SIGINT, SIGTERM);
+  signals_->async_wait([this](beast::error_code ec, int signal_number) {
+    if (ec) return;
+    spdlog::info("http: received signal {}, stopping", signal_number);
+    {
+      std::lock_guard<std::mutex> inner(wait_mutex_);
+      signal_received_ = true;
+    }
+    wait_cv_.notify_all();
+  });
+}
+
 void Server::Impl::RunUntilSignal() {
   {
     std::unique_lock<std::mutex> lock(wait_mutex_);
     if (!started_.load() || stop_requested_) return;
-    signals_.emplace(*io_context_, SIGINT, SIGTERM);
-    signals_->async_wait([this](beast::error_code ec, int signal_number) {
-      if (ec) return;
-      spdlog::info("http: received signal {}, stopping", signal_number);
-      {
-        std::lock_guard<std::mutex> inner(wait_mutex_);
-        signal_received_ = true;
-      }
-      wait_cv_.notify_all();
-    });
+    if (!signals_) WatchSignals();
     wait_cv_.wait(lock, [this] { return signal_received_ || stop_requested_; });
   }
   Stop();

@@ -51,6 +51,9 @@ struct ServerOptions {
   uint32_t gzip_min_bytes = 1024;
   int gzip_level = 1;
   bool access_log = false;         // one structured line per request on the logger
+  // Catch SIGINT/SIGTERM from Start() on, so a signal that arrives before RunUntilSignal() is
+  // called still stops the server gracefully. Off for embedded servers (tests).
+  bool handle_signals = false;
   AuthOptions auth;
   CorsOptions cors;
 };
