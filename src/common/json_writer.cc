@@ -44,7 +44,15 @@ constexpr uint64_t kPow10Int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 1000
 // faster than a general shortest-form algorithm. Everything else goes to std::to_chars.
 char* FormatDouble(char* p, double v) {
   if (v == std::trunc(v) && std::fabs(v) < 1e15) {
+    if (v == 0 && std::signbit(v)) {
+      std::memcpy(p, "-0", 2);  // keeps -0.0 distinct: it reads back as -0.0
+      return p + 2;
+    }
     return std::to_chars(p, p + 32, static_cast<int64_t>(v)).ptr;
+  }
+  if (std::fabs(v) >= 1e15) {
+    // Fixed notation would print integers past 2^64 that some JSON parsers reject.
+    return std::to_chars(p, p + 32, v, std::chars_format::scientific).ptr;
   }
   const double a = std::fabs(v);
   if (a < 1e7 && a >= 1e-8) {

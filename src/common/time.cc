@@ -56,7 +56,9 @@ Result<int64_t> ParseTimestampMs(std::string_view text) {
   if (all_digits) {
     int64_t ms = 0;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-    if (ec != std::errc() || p != text.data() + text.size()) return bad("number out of range");
+    if (ec != std::errc() || p != text.data() + text.size() || ms > kMaxAbsTimeMs) {
+      return bad("number out of range");
+    }
     return ms;
   }
   size_t pos = 0;
@@ -66,7 +68,12 @@ Result<int64_t> ParseTimestampMs(std::string_view text) {
       !ReadDigits(text, &pos, 2, &day)) {
     return bad("expected YYYY-MM-DD");
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31) return bad("month or day out of range");
+  static constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1 || day > kDaysInMonth[month - 1]) {
+    return bad("month or day out of range");
+  }
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month == 2 && day == 29 && !leap) return bad("February 29th in a common year");
   int hour = 0, minute = 0, second = 0, millis = 0;
   int64_t offset_minutes = 0;
   if (pos < text.size()) {

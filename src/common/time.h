@@ -15,9 +15,14 @@ namespace sluice {
 // Milliseconds since the Unix epoch, from the system clock.
 int64_t NowMs();
 
+// The largest |timestamp| Sluice accepts: about year 318,857. Arithmetic on times within this
+// bound (spans, bucket edges, steps) cannot overflow int64.
+inline constexpr int64_t kMaxAbsTimeMs = 10'000'000'000'000'000;
+
 // Parses an RFC 3339 timestamp: date, 'T' or ' ', time with optional fraction (any number of
 // digits, truncated to ms), and 'Z', "+hh:mm", "-hh:mm" or "+hhmm". A bare date means midnight UTC.
-// A string of only digits is taken as epoch milliseconds. Errors name the offending text.
+// A string of only digits is taken as epoch milliseconds (at most kMaxAbsTimeMs). Impossible dates
+// (February 30th) are errors. Errors name the offending text.
 Result<int64_t> ParseTimestampMs(std::string_view text);
 
 // Parses a duration: an integer (or decimal) count followed by a unit. Units: ms; s, sec, second(s);

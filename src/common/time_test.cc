@@ -19,6 +19,7 @@ TEST(TimeTest, ParsesGrafanaTimestamps) {
       {"2016-10-31T06:33:44.123456Z", 1477895624123},
       {"2016-10-31T06:33:44.5Z", 1477895624500},
       {"1970-01-01", 0},
+      {"2024-02-29", 1709164800000},
       {"1450754160000", 1450754160000},
   };
   for (const auto& c : cases) {
@@ -30,7 +31,9 @@ TEST(TimeTest, ParsesGrafanaTimestamps) {
 
 TEST(TimeTest, RejectsMalformedTimestampsWithTheText) {
   for (const char* bad : {"", "now-6h", "2015-13-01T00:00:00Z", "2015-12-22T25:00:00Z",
-                          "2015-12-22T03:16:00.Z", "2015-12-22X03:16", "2015-12-22T03:16:00Zjunk"}) {
+                          "2015-12-22T03:16:00.Z", "2015-12-22X03:16", "2015-12-22T03:16:00Zjunk",
+                          "2021-02-31", "2021-02-29", "2021-04-31", "9223372036854775807",
+                          "10000000000000001"}) {
     auto r = ParseTimestampMs(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok() && *bad) {

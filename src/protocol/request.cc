@@ -82,7 +82,9 @@ Result<int64_t> DecodeTime(const element& e, const std::string& where) {
   }
   if (IsNumber(e)) {
     double v = e.get_double().value();
-    if (!std::isfinite(v) || std::fabs(v) > 1e16) return InvalidArgument("{}: out of range", where);
+    if (!std::isfinite(v) || std::fabs(v) > static_cast<double>(kMaxAbsTimeMs)) {
+      return InvalidArgument("{}: out of range", where);
+    }
     return static_cast<int64_t>(v);
   }
   return WrongType(where, "a timestamp string or epoch milliseconds", e);

@@ -49,9 +49,12 @@ void Buckets(Series* series, int64_t bucket_ms) {
   size_t i = 0;
   while (i < n) {
     const int64_t start = FloorDiv(times[i], bucket_ms) * bucket_ms;
-    const int64_t end = start + bucket_ms;
     size_t j = i;
-    while (j < n && times[j] < end) ++j;
+    // times[j] >= start, so the difference cannot overflow where start + bucket_ms could.
+    while (j < n && static_cast<uint64_t>(times[j]) - static_cast<uint64_t>(start) <
+                        static_cast<uint64_t>(bucket_ms)) {
+      ++j;
+    }
     values[out] = Reduce<fn>(values.data(), i, j);
     times[out] = start;
     ++out;
@@ -97,12 +100,15 @@ int64_t NiceWidthMs(int64_t width_ms) {
     if (width_ms <= nice) return nice;
   }
   const int64_t day = 86'400'000;
+  if (width_ms > INT64_MAX / 2) return INT64_MAX / 2 / day * day;
   return (width_ms + day - 1) / day * day;
 }
 
 int64_t BucketWidthMs(int64_t from_ms, int64_t to_ms, int64_t max_points, int64_t min_interval_ms) {
   if (max_points <= 0) return 0;
-  const int64_t span = std::max<int64_t>(to_ms - from_ms, 0) + 1;
+  // Spans are computed in unsigned arithmetic and capped, so extreme ranges cannot overflow.
+  const uint64_t raw_span = to_ms >= from_ms ? static_cast<uint64_t>(to_ms) - static_cast<uint64_t>(from_ms) : 0;
+  const int64_t span = static_cast<int64_t>(std::min<uint64_t>(raw_span, INT64_MAX / 4)) + 1;
   int64_t width = NiceWidthMs(std::max<int64_t>({(span + max_points - 1) / max_points, min_interval_ms, 1}));
   // Alignment can add one partial bucket at the start; widen until the aligned buckets fit.
   while (FloorDiv(to_ms, width) - FloorDiv(from_ms, width) + 1 > max_points) {

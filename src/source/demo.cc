@@ -152,6 +152,14 @@ void AddEvents(const TimeRange& range, std::vector<Annotation>* out) {
 
 }  // namespace
 
+double DemoWalk(int64_t t_ms, uint64_t seed, double base, double scale) {
+  return Walk(t_ms, seed, base, scale);
+}
+
+double DemoSine(int64_t t_ms, double period_ms, double phase, double mid, double amplitude) {
+  return Sine(t_ms, period_ms, phase, mid, amplitude);
+}
+
 std::shared_ptr<MemorySource> MakeDemoSource() {
   auto source = std::make_shared<MemorySource>("demo");
   WalkTable();  // build once, up front

@@ -172,9 +172,10 @@ Status MemorySource::Annotations(const AnnotationRequest& request, std::vector<A
     }
     for (const auto& fn : event_fns_) SLUICE_RETURN_IF_ERROR(fn(request.range, &events));
   }
+  const AnnotationQuery query(request.query);
   for (auto& e : events) {
     if (out->size() >= request.limit) break;
-    if (MatchesAnnotationQuery(request.query, e)) out->push_back(std::move(e));
+    if (query.Matches(e)) out->push_back(std::move(e));
   }
   return Status::OK();
 }

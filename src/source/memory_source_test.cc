@@ -94,14 +94,14 @@ TEST(MemorySourceTest, GeneratedTablesTagsAndAnnotations) {
 
 TEST(AnnotationQueryTest, WordsMustAllMatch) {
   Annotation a{0, 0, "Deployed api v1.2", "api rolled out to prod", {"deploys", "prod", "api"}};
-  EXPECT_TRUE(MatchesAnnotationQuery("", a));
-  EXPECT_TRUE(MatchesAnnotationQuery("prod", a));
-  EXPECT_TRUE(MatchesAnnotationQuery("#deploys prod", a));
-  EXPECT_TRUE(MatchesAnnotationQuery("PROD", a));
-  EXPECT_TRUE(MatchesAnnotationQuery("{staging,prod}", a));
-  EXPECT_TRUE(MatchesAnnotationQuery("rolled", a));
-  EXPECT_FALSE(MatchesAnnotationQuery("staging", a));
-  EXPECT_FALSE(MatchesAnnotationQuery("prod staging", a));
+  EXPECT_TRUE(AnnotationQuery("").Matches(a));
+  EXPECT_TRUE(AnnotationQuery("prod").Matches(a));
+  EXPECT_TRUE(AnnotationQuery("#deploys prod").Matches(a));
+  EXPECT_TRUE(AnnotationQuery("PROD").Matches(a));
+  EXPECT_TRUE(AnnotationQuery("{staging,prod}").Matches(a));
+  EXPECT_TRUE(AnnotationQuery("rolled").Matches(a));
+  EXPECT_FALSE(AnnotationQuery("staging").Matches(a));
+  EXPECT_FALSE(AnnotationQuery("prod staging").Matches(a));
 }
 
 TEST(CatalogTest, MergesSources) {

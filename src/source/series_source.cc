@@ -6,26 +6,12 @@
 #include "common/strings.h"
 
 namespace sluice {
-namespace {
-
-bool WordMatches(std::string_view word, const Annotation& event) {
-  bool has_glob = word.find_first_of("*?[{") != std::string_view::npos;
-  NameMatcher glob;
-  if (has_glob) glob = NameMatcher::Compile(word);
-  for (const auto& tag : event.tags) {
-    if (has_glob ? glob.Matches(tag) : EqualsIgnoreCase(tag, word)) return true;
-  }
-  if (has_glob) return false;
-  return ContainsIgnoreCase(event.title, word) || ContainsIgnoreCase(event.text, word);
-}
-
-}  // namespace
-
-bool MatchesAnnotationQuery(std::string_view query, const Annotation& event) {
+AnnotationQuery::AnnotationQuery(std::string_view query) {
   size_t i = 0;
   while (i < query.size()) {
-    while (i < query.size() && (std::isspace(static_cast<unsigned char>(query[i])) || query[i] == ','))
+    while (i < query.size() && (std::isspace(static_cast<unsigned char>(query[i])) || query[i] == ',')) {
       ++i;
+    }
     size_t start = i;
     int braces = 0;
     while (i < query.size()) {
@@ -37,7 +23,26 @@ bool MatchesAnnotationQuery(std::string_view query, const Annotation& event) {
     }
     std::string_view word = query.substr(start, i - start);
     if (!word.empty() && word.front() == '#') word.remove_prefix(1);
-    if (!word.empty() && !WordMatches(word, event)) return false;
+    if (word.empty()) continue;
+    Word w;
+    w.text = std::string(word);
+    w.glob = word.find_first_of("*?[{") != std::string_view::npos;
+    if (w.glob) w.matcher = NameMatcher::Compile(word);
+    words_.push_back(std::move(w));
+  }
+}
+
+bool AnnotationQuery::Matches(const Annotation& event) const {
+  for (const Word& w : words_) {
+    bool hit = false;
+    for (const auto& tag : event.tags) {
+      hit = w.glob ? w.matcher.Matches(tag) : EqualsIgnoreCase(tag, w.text);
+      if (hit) break;
+    }
+    if (!hit && !w.glob) {
+      hit = ContainsIgnoreCase(event.title, w.text) || ContainsIgnoreCase(event.text, w.text);
+    }
+    if (!hit) return false;
   }
   return true;
 }

@@ -54,7 +54,7 @@ struct AnnotationRequest {
   TimeRange range;
   // The annotation query text, as typed (glob-interpolated). Empty means every event. Otherwise each
   // whitespace-separated word (a leading '#' ignored) must match: a tag equal to it (globs allowed),
-  // or the title or text containing it, case-insensitively. See MatchesAnnotationQuery().
+  // or the title or text containing it, case-insensitively. See AnnotationQuery.
   std::string_view query;
   size_t limit = 10000;
 };
@@ -92,7 +92,20 @@ class SeriesSource {
   }
 };
 
-// The annotation query rule described at AnnotationRequest::query.
-bool MatchesAnnotationQuery(std::string_view query, const Annotation& event);
+// The annotation query rule described at AnnotationRequest::query, parsed once (globs compiled
+// once) and then matched against many events.
+class AnnotationQuery {
+ public:
+  explicit AnnotationQuery(std::string_view query);
+  bool Matches(const Annotation& event) const;
+
+ private:
+  struct Word {
+    std::string text;
+    bool glob = false;
+    NameMatcher matcher;  // when glob
+  };
+  std::vector<Word> words_;
+};
 
 }  // namespace sluice
