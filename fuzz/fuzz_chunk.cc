@@ -1,7 +1,8 @@
 // fuzz_chunk: the chunk codec of the store (store/chunk.h). The first byte chooses the test:
 //   even: the rest is a chunk blob, decoded over the full range and over a range taken from the
 //         first 16 bytes; any bytes at all.
-//   odd:  the rest is points for EncodeChunk; every 16 bytes are one point, 8 bytes of time and 8 of
+//   odd:  the rest is points for EncodeChunk; every 16 bytes are one point, 8 bytes of time and 8
+//   of
 //         value. Times are sorted and deduplicated (so any int64 appears, the extremes included).
 //         Bits 1-3 of the first byte pick the value form: raw bits (any double, NaN payloads);
 //         a signed 16-bit integer over 10^(byte 10 % 10), like 21.5 or 0.125; or a repeat of the
@@ -66,7 +67,8 @@ bool CheckedDecode(std::string_view blob, int64_t from, int64_t to, std::vector<
   values->assign({3});
   sluice::Status s = DecodeChunk(blob, from, to, times, values);
   if (!s.ok()) {
-    if (s.code() != sluice::StatusCode::kInternal) Die("decode error is not kInternal", s.ToString());
+    if (s.code() != sluice::StatusCode::kInternal)
+      Die("decode error is not kInternal", s.ToString());
     if (times->size() != 2 || values->size() != 1) Die("failed decode changed the vectors");
     times->clear();
     values->clear();
@@ -145,7 +147,8 @@ void FuzzPoints(uint8_t flags, const uint8_t* data, size_t size) {
   EncodeChunk(times.data(), values.data(), times.size(), &chunk);
   std::vector<int64_t> got_times;
   std::vector<double> got_values;
-  if (!CheckedDecode(chunk, kMin, kMax, &got_times, &got_values)) Die("encoded chunk fails to decode");
+  if (!CheckedDecode(chunk, kMin, kMax, &got_times, &got_values))
+    Die("encoded chunk fails to decode");
   if (got_times != times || !SameBits(got_values, values)) Die("round trip is not exact");
   auto info = InspectChunk(chunk);
   if (!info.ok() || info->count != times.size()) Die("InspectChunk disagrees");

@@ -45,8 +45,8 @@ constexpr uint64_t kPow10Int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 1000
 char* FormatDouble(char* p, double v) {
   if (v == std::trunc(v) && std::fabs(v) < 1e15) {
     if (v == 0 && std::signbit(v)) {
-      std::memcpy(p, "-0", 2);  // keeps -0.0 distinct: it reads back as -0.0
-      return p + 2;
+      std::memcpy(p, "-0.0", 4);  // "-0" would read back as the integer 0 in some parsers
+      return p + 4;
     }
     return std::to_chars(p, p + 32, static_cast<int64_t>(v)).ptr;
   }

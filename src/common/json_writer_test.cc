@@ -85,7 +85,7 @@ TEST(JsonWriterTest, DoublesRoundTripExactly) {
   EXPECT_EQ(Dbl(1234.567), "1234.567");
   EXPECT_EQ(Dbl(0.1 + 0.2), "0.30000000000000004");
   EXPECT_EQ(Dbl(1e-12), "1e-12");
-  EXPECT_EQ(Dbl(-0.0), "-0");
+  EXPECT_EQ(Dbl(-0.0), "-0.0");
   EXPECT_EQ(Dbl(123456789012345683968.0), "1.2345678901234568e+20");
   EXPECT_EQ(Dbl(1e15), "1e+15");
 }
