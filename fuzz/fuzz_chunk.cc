@@ -1,9 +1,8 @@
 // fuzz_chunk: the chunk codec of the store (store/chunk.h). The first byte chooses the test:
 //   even: the rest is a chunk blob, decoded over the full range and over a range taken from the
 //         first 16 bytes; any bytes at all.
-//   odd:  the rest is points for EncodeChunk; every 16 bytes are one point, 8 bytes of time and 8
-//   of
-//         value. Times are sorted and deduplicated (so any int64 appears, the extremes included).
+//   odd:  the rest is points for EncodeChunk; every 16 bytes are one point: 8 bytes of time, 8
+//         of value. Times are sorted and deduplicated (so any int64 appears, extremes included).
 //         Bits 1-3 of the first byte pick the value form: raw bits (any double, NaN payloads);
 //         a signed 16-bit integer over 10^(byte 10 % 10), like 21.5 or 0.125; or a repeat of the
 //         previous value unless byte 11 is odd (long runs, constants); times can also be made

@@ -9,13 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-fuzz}
-TARGETS=(fuzz_query fuzz_endpoints fuzz_name_matcher fuzz_time fuzz_json_writer)
+TARGETS=(fuzz_query fuzz_endpoints fuzz_name_matcher fuzz_time fuzz_json_writer fuzz_line_protocol fuzz_chunk)
 
 dict_for() {
   case "$1" in
     fuzz_query | fuzz_endpoints) echo "-dict=fuzz/dict/protocol.dict" ;;
     fuzz_name_matcher) echo "-dict=fuzz/dict/name_matcher.dict" ;;
     fuzz_time) echo "-dict=fuzz/dict/time.dict" ;;
+    fuzz_line_protocol) echo "-dict=fuzz/dict/line_protocol.dict" ;;
   esac
 }
 

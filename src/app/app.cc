@@ -8,6 +8,8 @@
 
 #include "http/server.h"
 #include "http/status_map.h"
+#include "ingest/demo_feed.h"
+#include "ingest/write_api.h"
 #include "source/catalog.h"
 #include "source/demo.h"
 
@@ -17,6 +19,22 @@ namespace {
 using Endpoint = Status (protocol::JsonApi::*)(std::string_view body, std::string* out);
 
 http::Handler Wrap(std::shared_ptr<protocol::JsonApi> api, Endpoint endpoint) {
+  return [api = std::move(api), endpoint](const http::Request& request) {
+    http::Response response;
+    Status status = ((*api).*endpoint)(request.body, &response.body);
+    if (!status.ok()) return http::ErrorResponse(status);
+    return response;
+  };
+}
+
+// InfluxDB clients read the error text from "error": put the message there too.
+http::Response InfluxError(const Status& status) {
+  return http::JsonError(http::HttpStatusFor(status.code()), status.message(), status.message());
+}
+
+using WriteEndpoint = Status (ingest::WriteApi::*)(std::string_view body, std::string* out);
+
+http::Handler WrapWrite(std::shared_ptr<ingest::WriteApi> api, WriteEndpoint endpoint) {
   return [api = std::move(api), endpoint](const http::Request& request) {
     http::Response response;
     Status status = ((*api).*endpoint)(request.body, &response.body);
@@ -47,9 +65,48 @@ http::Router MakeJsonRouter(std::shared_ptr<protocol::JsonApi> api, const std::s
       {"tag-values", &protocol::JsonApi::TagValues},
   };
   for (const auto& [suffix, endpoint] : endpoints) {
-    router.Add({suffix, {http::Method::kPost}, Wrap(api, endpoint), blocking});
+    http::Handler handler = Wrap(api, endpoint);
+    if (std::string_view(suffix) == "query") {
+      // Telegraf's InfluxDB output first sends "CREATE DATABASE" as InfluxQL to /query; say yes.
+      handler = [inner = std::move(handler)](const http::Request& request) {
+        if (request.query.find("q=") != std::string_view::npos ||
+            request.body.substr(0, 2) == "q=") {
+          http::Response response;
+          response.body = R"({"results":[{"statement_id":0}]})";
+          return response;
+        }
+        return inner(request);
+      };
+    }
+    router.Add({suffix, {http::Method::kPost}, std::move(handler), blocking});
   }
   return router;
+}
+
+void AddWriteRoutes(std::shared_ptr<ingest::WriteApi> api, http::Router* router) {
+  router->Add({"write", {http::Method::kPost},
+               [api](const http::Request& request) {
+                 http::Response response;
+                 Status status = api->LineProtocol(request.query, request.body, &response.body);
+                 if (!status.ok()) return InfluxError(status);
+                 response.status = 204;
+                 return response;
+               },
+               /*blocking=*/true});
+  router->Add({"ping", {http::Method::kGet, http::Method::kHead},
+               [](const http::Request&) {
+                 http::Response response;
+                 response.status = 204;
+                 response.headers.emplace_back("X-Influxdb-Version", "1.8.10-sluice");
+                 return response;
+               },
+               false});
+  router->Add({"api/v1/write", {http::Method::kPost}, WrapWrite(api, &ingest::WriteApi::JsonWrite),
+               true});
+  router->Add({"api/v1/annotations", {http::Method::kPost},
+               WrapWrite(api, &ingest::WriteApi::AddAnnotations), true});
+  router->Add({"api/v1/delete", {http::Method::kPost}, WrapWrite(api, &ingest::WriteApi::Delete),
+               true});
 }
 
 bool SetupLogging(const std::string& level) {
@@ -74,10 +131,32 @@ int Serve(const Config& config, std::vector<std::shared_ptr<SeriesSource>> sourc
     return 2;
   }
 
+  std::shared_ptr<store::Store> store;
+  std::unique_ptr<ingest::DemoFeed> demo_feed;
+  if (config.store == "sqlite" && !config.data_dir.empty()) {
+    auto opened = store::Store::Open(config.data_dir, config.store_options);
+    if (!opened.ok()) {
+      spdlog::error("cannot open the store: {}", opened.status().message());
+      return 2;
+    }
+    store = std::move(opened).value();
+    catalog->Add(store);
+    if (config.demo) {
+      auto feed = ingest::DemoFeed::Start(store.get());
+      if (!feed.ok()) {
+        spdlog::error("cannot seed the demo data: {}", feed.status().message());
+        return 2;
+      }
+      demo_feed = std::move(feed).value();
+    }
+  }
+
   auto api = std::make_shared<protocol::JsonApi>(catalog, config.api);
+  http::Router router = MakeJsonRouter(api, config.base_path);
+  if (store) AddWriteRoutes(std::make_shared<ingest::WriteApi>(store.get()), &router);
   http::ServerOptions http_options = config.http;
   http_options.handle_signals = true;  // from before the ready line is printed
-  http::Server server(http_options, MakeJsonRouter(api, config.base_path));
+  http::Server server(http_options, std::move(router));
   Status started = server.Start();
   if (!started.ok()) {
     spdlog::error("cannot start: {}", started.message());
@@ -89,6 +168,7 @@ int Serve(const Config& config, std::vector<std::shared_ptr<SeriesSource>> sourc
   spdlog::info("serving on {}:{} with {} source(s){}", host, server.port(),
                catalog->sources().size(), config.demo ? " (demo data)" : "");
   server.RunUntilSignal();
+  demo_feed.reset();
   spdlog::info("stopped");
   return 0;
 }

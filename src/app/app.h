@@ -15,6 +15,7 @@
 
 #include "app/config.h"
 #include "http/handler.h"
+#include "ingest/write_api.h"
 #include "protocol/json_api.h"
 #include "source/series_source.h"
 
@@ -22,6 +23,10 @@ namespace sluice {
 
 // The routes of Grafana's JSON datasource protocol over `api`.
 http::Router MakeJsonRouter(std::shared_ptr<protocol::JsonApi> api, const std::string& base_path);
+
+// The write routes of the embedded store (/write, /ping, /api/v1/write, /api/v1/annotations,
+// /api/v1/delete) over `api`.
+void AddWriteRoutes(std::shared_ptr<ingest::WriteApi> api, http::Router* router);
 
 // Starts the server on `config` with `sources` (plus the demo source when config.demo), prints
 // "sluice listening on http://HOST:PORT" on stdout once bound, serves until SIGINT or SIGTERM,

@@ -131,7 +131,8 @@ class Section {
 };
 
 Status Apply(const toml::value& root, Config* c) {
-  static const std::set<std::string> kSections = {"http", "auth", "cors", "query", "log", "data"};
+  static const std::set<std::string> kSections = {"http", "auth", "cors", "query", "log", "data",
+                                                  "store"};
   for (const auto& [k, v] : root.as_table()) {
     if (!kSections.count(k)) return InvalidArgument("unknown section [{}]", k);
     if (!v.is_table()) return InvalidArgument("[{}] must be a table", k);
@@ -207,6 +208,28 @@ Status Apply(const toml::value& root, Config* c) {
   SLUICE_RETURN_IF_ERROR(data.String("dir", &c->data_dir));
   SLUICE_RETURN_IF_ERROR(data.Bool("demo", &c->demo));
   SLUICE_RETURN_IF_ERROR(data.Finish());
+
+  Section store = section("store");
+  auto& so = c->store_options;
+  SLUICE_RETURN_IF_ERROR(store.String("kind", &c->store));
+  if (c->store != "sqlite" && c->store != "none") {
+    return InvalidArgument("store.kind: expected \"sqlite\" or \"none\", got \"{}\"", c->store);
+  }
+  if (const toml::value* v = store.Find("retention"); v && v->is_string() && v->as_string().str == "0") {
+    so.retention_ms = 0;
+  } else {
+    SLUICE_RETURN_IF_ERROR(store.DurationMs("retention", &so.retention_ms));
+  }
+  SLUICE_RETURN_IF_ERROR(store.Integer("chunk_points", &so.chunk_points, 2, 65535));
+  SLUICE_RETURN_IF_ERROR(store.DurationMs("checkpoint_interval", &so.checkpoint_interval_ms));
+  SLUICE_RETURN_IF_ERROR(store.Bytes("checkpoint_wal_bytes", &so.checkpoint_wal_bytes));
+  std::string sync = so.sync_commits ? "full" : "normal";
+  SLUICE_RETURN_IF_ERROR(store.String("sync", &sync));
+  if (sync != "full" && sync != "normal") {
+    return InvalidArgument("store.sync: expected \"full\" or \"normal\", got \"{}\"", sync);
+  }
+  so.sync_commits = sync == "full";
+  SLUICE_RETURN_IF_ERROR(store.Finish());
   return Status::OK();
 }
 

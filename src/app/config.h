@@ -7,6 +7,7 @@
 #include "common/status.h"
 #include "http/server.h"
 #include "protocol/json_api.h"
+#include "store/store.h"
 
 namespace sluice {
 
@@ -16,6 +17,9 @@ struct Config {
   protocol::ApiOptions api;
   std::string data_dir = "data";
   bool demo = false;
+  // The embedded store in data_dir/sluice.db; "none" serves without one (no write API).
+  std::string store = "sqlite";
+  store::StoreOptions store_options;
   std::string log_level = "info";  // trace, debug, info, warn, error, off
 };
 

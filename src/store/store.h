@@ -1,0 +1,145 @@
+// Store: Sluice's embedded time-series store, a SeriesSource kept in one SQLite file.
+//
+// Layout (docs/storage.md has every on-disk value): a series catalog (name + tags -> id), sealed
+// chunks of compressed points per series (store/chunk.h), and a write-ahead table of committed but
+// not yet chunked batches. Writes go to that table and to in-memory heads; a background checkpoint
+// moves head points into chunks and deletes the batches it covered, in one transaction. Reads merge
+// a series' chunks with its head, so everything acknowledged is visible at once.
+//
+// Durability: Write() returns OK only after its transaction has committed (WAL mode,
+// synchronous=FULL by default), so an acknowledged point survives a crash; on open, the batches
+// still in the write-ahead table are replayed into the heads. Concurrent writers are committed
+// together by whichever of them is first in line (group commit, as LevelDB's DBImpl::Write).
+// Readers use their own connections and never block writers.
+//
+// Thread safety: every public method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "source/series_source.h"
+#include "store/sqlite.h"
+#include "store/write_batch.h"
+
+namespace sluice::store {
+
+struct StoreOptions {
+  // Points older than this are deleted in the background; 0 keeps everything.
+  int64_t retention_ms = 30LL * 86'400'000;
+  // Points per sealed chunk. Larger chunks compress better and decode faster; a checkpoint rewrites
+  // the last, partial chunk of every series written since the previous one.
+  size_t chunk_points = 1000;
+  // How often the head is moved into chunks, and the write-ahead size that forces it sooner.
+  int64_t checkpoint_interval_ms = 60'000;
+  int64_t checkpoint_wal_bytes = 64LL << 20;
+  // How often retention runs.
+  int64_t retention_interval_ms = 60'000;
+  // synchronous=FULL: a commit survives power loss, not only a process crash. NORMAL is faster.
+  bool sync_commits = true;
+  // Run the checkpoint and retention threads (tests may drive them by hand).
+  bool background = true;
+};
+
+// What a write did. Points of lines that failed are counted in `dropped`.
+struct WriteResult {
+  size_t written = 0;
+  size_t dropped = 0;
+  std::vector<std::string> errors;  // at most a few, each naming the line
+};
+
+struct StoreStats {
+  size_t series = 0;
+  size_t head_points = 0;
+  size_t chunks = 0;
+  int64_t file_bytes = 0;
+};
+
+class Store : public SeriesSource {
+ public:
+  // Opens or creates `dir`/sluice.db and replays unfinished batches. Fails when the file belongs to
+  // a newer format, or (kUnavailable) when another process has the store open.
+  static Result<std::unique_ptr<Store>> Open(const std::string& dir, StoreOptions options);
+  // Stops the background threads and checkpoints.
+  ~Store() override;
+
+  // Commits the batch durably and makes it visible. Lines whose series already exists with another
+  // value type are dropped and reported in `result` (the rest is kept). Thread-safe.
+  Status Write(WriteBatch* batch, WriteResult* result);
+
+  Status AddAnnotation(const Annotation& event);
+  // Deletes matching series with all their points; *deleted counts them.
+  Status DeleteSeries(const NameMatcher& matcher, const std::vector<TagFilter>& filters,
+                      size_t* deleted);
+  // Moves every head into chunks now.
+  Status Checkpoint();
+  // Deletes points older than now_ms - retention.
+  Status EnforceRetention(int64_t now_ms);
+  StoreStats Stats();
+  const std::string& path() const { return path_; }
+
+  // SeriesSource
+  std::string_view name() const override { return "store"; }
+  bool MayBlock() const override { return true; }
+  Status ListNames(std::vector<std::string>* out) override;
+  Status TagKeys(const std::vector<TagFilter>& filters, std::vector<std::string>* out) override;
+  Status TagValues(std::string_view key, const std::vector<TagFilter>& filters,
+                   std::vector<std::string>* out) override;
+  Status Fetch(const FetchRequest& request, FetchResult* out) override;
+  Status Annotations(const AnnotationRequest& request, std::vector<Annotation>* out) override;
+
+ private:
+  struct Entry;
+  struct Writer;
+  class ReaderPool;
+
+  Store(std::string path, StoreOptions options);
+  Status Init();
+  Status Recover();
+  Status CommitGroup(const std::vector<Writer*>& group);
+  Status CheckpointLocked();
+  void Background();
+  Entry* FindEntry(std::string_view key);
+  // The live series whose name `matcher` selects and whose tags pass `filters`.
+  std::vector<Entry*> Match(const NameMatcher& matcher, const std::vector<TagFilter>& filters);
+  // Appends the head points of `entry` inside `range`, sorted, newest write winning.
+  static void CopyHead(Entry* entry, const TimeRange& range, std::vector<int64_t>* times,
+                       std::vector<double>* values);
+
+  const std::string path_;
+  const StoreOptions options_;
+
+  // The catalog: entries by id (index id - 1), never removed (deleted ones are marked).
+  mutable std::shared_mutex catalog_mu_;
+  std::vector<std::unique_ptr<Entry>> entries_;
+  std::unordered_map<std::string, uint32_t> ids_;  // SeriesKey -> id
+
+  // Group commit.
+  std::mutex queue_mu_;
+  std::deque<Writer*> writers_;
+  std::mutex commit_mu_;  // held by the leader while committing and by checkpoints
+  std::unique_ptr<Database> writer_db_;
+  std::unique_ptr<Database> maintenance_db_;
+  int64_t last_wal_seq_ = 0;        // guarded by commit_mu_
+  int64_t wal_bytes_ = 0;           // since the last checkpoint; guarded by commit_mu_
+  std::unique_ptr<ReaderPool> readers_;
+
+  int lock_fd_ = -1;  // flock on dir/sluice.lock: one process per store
+
+  std::mutex background_mu_;
+  std::condition_variable background_cv_;
+  bool stopping_ = false;
+  std::thread background_;
+};
+
+}  // namespace sluice::store
