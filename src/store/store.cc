@@ -523,8 +523,7 @@ Status Store::AddAnnotation(const Annotation& event) {
 // --- checkpoint and retention -------------------------------------------------------------------
 
 Status Store::Checkpoint() {
-  static std::mutex checkpoint_mu;  // one checkpoint at a time, per process
-  std::lock_guard<std::mutex> one(checkpoint_mu);
+  std::lock_guard<std::mutex> one(checkpoint_mu_);
   // Seal every head: what was active is now being written to chunks; new writes go to active.
   std::vector<Entry*> sealed;
   int64_t sealed_seq;

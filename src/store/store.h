@@ -128,6 +128,7 @@ class Store : public SeriesSource {
   std::mutex queue_mu_;
   std::deque<Writer*> writers_;
   std::mutex commit_mu_;  // held by the leader while committing and by checkpoints
+  std::mutex checkpoint_mu_;  // one checkpoint at a time
   std::unique_ptr<Database> writer_db_;
   std::unique_ptr<Database> maintenance_db_;
   int64_t last_wal_seq_ = 0;        // guarded by commit_mu_
