@@ -93,9 +93,9 @@ Status DemoFeed::WriteRange(int64_t from_ms, int64_t to_ms) {
   static const std::vector<FeedSeries> kSeries = MakeSeries();
   store::WriteBatch batch;
   for (const auto& s : kSeries) {
-    int64_t index = batch.AddSeries(store::SeriesKey(s.name, s.tags), store::ValueType::kFloat, 0);
+    uint32_t index = batch.AddSeries(store::SeriesKey(s.name, s.tags), store::ValueType::kFloat, 0);
     for (int64_t t = (from_ms / kStepMs + 1) * kStepMs; t <= to_ms; t += kStepMs) {
-      batch.Add(static_cast<uint32_t>(index), t, s.value(t));
+      batch.Add(index, t, s.value(t));
     }
   }
   store::WriteResult result;

@@ -98,7 +98,7 @@ Status ImportCsv(std::ifstream& in, store::Store* store, const ImportOptions& op
     batch.Clear();
     index.clear();
     for (const auto& k : keys) {
-      index.push_back(static_cast<uint32_t>(batch.AddSeries(k, store::ValueType::kFloat, 1)));
+      index.push_back(batch.AddSeries(k, store::ValueType::kFloat, 1));
     }
   };
   reset_batch();

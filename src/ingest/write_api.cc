@@ -1,6 +1,7 @@
 #include "ingest/write_api.h"
 
 #include <cmath>
+#include <optional>
 
 #include <simdjson.h>
 
@@ -92,7 +93,6 @@ void AppendLineProtocol(std::string_view body, store::Precision precision, int64
                         size_t* bad_lines, size_t line_offset) {
   std::vector<store::LineError> errors;
   std::string key, tag_part;
-  size_t lines_bad = 0;
   store::ParseLineProtocol(
       body, precision, now_ms,
       [&](const store::LinePoint& p) {
@@ -118,23 +118,10 @@ void AppendLineProtocol(std::string_view body, store::Precision precision, int64
           key.push_back('.');
           key += field.key;
           key += tag_part;
-          int64_t series = batch->AddSeries(key, type, p.line + line_offset);
-          if (series < 0) {
-            ++lines_bad;
-            if (messages->size() < kMaxReportedErrors) {
-              messages->push_back(fmt::format(
-                  "line {}: field \"{}\" has type {} but was {} earlier in this request",
-                  p.line + line_offset,
-                  field.key, store::FieldTypeName(field.type),
-                  ValueTypeName(batch->series()[batch->Find(key)].type)));
-            }
-            continue;
-          }
-          batch->Add(static_cast<uint32_t>(series), p.time_ms, field.number);
+          batch->Add(batch->AddSeries(key, type, p.line + line_offset), p.time_ms, field.number);
         }
       },
       &errors, bad_lines);
-  *bad_lines += lines_bad;
   for (const auto& e : errors) {
     if (messages->size() >= kMaxReportedErrors) break;
     messages->push_back(fmt::format("line {}, column {}: {} (\"{}\")", e.line + line_offset,
@@ -192,8 +179,7 @@ Status WriteApi::JsonWrite(std::string_view body, std::string* out) {
       return InvalidArgument("{}.points: expected an array of [time, value]", where);
     }
     std::string key = store::SeriesKey(name, tags);
-    ValueType type = ValueType::kFloat;
-    int64_t index = -1;
+    std::optional<ValueType> series_type;
     size_t j = 0;
     for (element p : points.get_array()) {
       std::string pw = fmt::format("{}.points[{}]", where, j++);
@@ -203,6 +189,7 @@ Status WriteApi::JsonWrite(std::string_view body, std::string* out) {
       SLUICE_ASSIGN_OR_RETURN(int64_t t, TimeField(p.at(0).value(), pw + "[0]"));
       element v = p.at(1).value();
       double value;
+      std::optional<ValueType> type;  // null fits any type
       if (v.is_null()) {
         value = std::nan("");
       } else if (v.is_bool()) {
@@ -210,12 +197,16 @@ Status WriteApi::JsonWrite(std::string_view body, std::string* out) {
         type = ValueType::kBoolean;
       } else if (IsNumber(v)) {
         value = v.get_double().value();
+        type = ValueType::kFloat;
       } else {
         return InvalidArgument("{}[1]: expected a number, a boolean or null", pw);
       }
-      if (index < 0) index = batch.AddSeries(key, type, i + 1);
-      if (index < 0) return InvalidArgument("{}: mixes booleans and numbers", where);
-      batch.Add(static_cast<uint32_t>(index), t, value);
+      if (type && series_type && *type != *series_type) {
+        return InvalidArgument("{}[1]: a {} in a series of {}s", pw, ValueTypeName(*type),
+                               ValueTypeName(*series_type));
+      }
+      if (type) series_type = type;
+      batch.Add(batch.AddSeries(key, series_type.value_or(ValueType::kFloat), i + 1), t, value);
     }
   }
   store::WriteResult result;
@@ -254,6 +245,9 @@ Status WriteApi::AddAnnotations(std::string_view body, std::string* out) {
     if (a.title.empty() && a.text.empty()) {
       return InvalidArgument("{}title: an event needs a title or a text", where);
     }
+    // Grafana shows `text` (new) or `title` (old): an event given one of them shows it in both.
+    if (a.title.empty()) a.title = a.text;
+    if (a.text.empty()) a.text = a.title;
     element tags;
     if (e["tags"].get(tags) == simdjson::SUCCESS && !tags.is_null()) {
       if (!tags.is_array()) return InvalidArgument("{}tags: expected an array of strings", where);

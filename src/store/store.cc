@@ -296,6 +296,13 @@ Status Store::Recover() {
     ids_[e->key] = id;
     entries_[id - 1] = std::move(e);
   }
+  SLUICE_ASSIGN_OR_RETURN(Statement next, writer_db_->Prepare(
+      "SELECT value FROM meta WHERE key = 'next_series_id'"));
+  SLUICE_ASSIGN_OR_RETURN(bool has_next, next.Step());
+  if (has_next) {
+    size_t next_id = std::strtoull(std::string(next.ColumnText(0)).c_str(), nullptr, 10);
+    while (entries_.size() + 1 < next_id) entries_.push_back(nullptr);
+  }
   // Ids of deleted series leave holes; fill them with tombstones so ids stay indexes.
   for (size_t i = 0; i < entries_.size(); ++i) {
     if (!entries_[i]) {
@@ -468,6 +475,13 @@ Status Store::CommitGroup(const std::vector<Writer*>& group) {
         insert.Bind(3, static_cast<int64_t>(c.type));
         SLUICE_RETURN_IF_ERROR(insert.Run());
       }
+      // Ids are never reused, even when the newest series is deleted: write-ahead rows may still
+      // carry a deleted id, and must not be replayed into a new series.
+      SLUICE_ASSIGN_OR_RETURN(Statement next, writer_db_->Prepare(
+          "INSERT INTO meta(key, value) VALUES('next_series_id', ?1) "
+          "ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+      next.Bind(1, std::to_string(next_id));
+      SLUICE_RETURN_IF_ERROR(next.Run());
     }
     SLUICE_ASSIGN_OR_RETURN(Statement insert, writer_db_->Prepare(
         "INSERT INTO wal(seq, data) VALUES(?1, ?2)"));

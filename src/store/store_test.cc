@@ -25,6 +25,21 @@ class StoreTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
+  // Reopens from a copy of the files taken now, as a crash would leave them: the destructor's
+  // checkpoint never happens for the copy.
+  void CrashAndReopen() {
+    std::string copy = dir_ + "-copy";
+    std::filesystem::remove_all(copy);
+    std::filesystem::create_directories(copy);
+    for (const char* f : {"/sluice.db", "/sluice.db-wal", "/sluice.db-shm"}) {
+      std::error_code ec;
+      std::filesystem::copy_file(dir_ + f, copy + f, ec);
+    }
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::rename(copy, dir_);
+    Reopen();
+  }
   void Reopen() {
     store_.reset();
     auto s = Store::Open(dir_, options_);
@@ -99,18 +114,7 @@ TEST_F(StoreTest, AcknowledgedPointsSurviveReopenWithoutCheckpoint) {
   Write("a", {{"k", "v"}}, {{1, 1}, {2, 2}});
   ASSERT_TRUE(store_->Checkpoint().ok());
   Write("a", {{"k", "v"}}, {{3, 3}, {2, 22}});
-  // Simulate a crash: the destructor's checkpoint would hide the replay, so copy the files first.
-  std::string copy = dir_ + "-copy";
-  std::filesystem::remove_all(copy);
-  std::filesystem::create_directories(copy);
-  for (const char* f : {"/sluice.db", "/sluice.db-wal", "/sluice.db-shm"}) {
-    std::error_code ec;
-    std::filesystem::copy_file(dir_ + f, copy + f, ec);
-  }
-  store_.reset();
-  std::filesystem::remove_all(dir_);
-  std::filesystem::rename(copy, dir_);
-  Reopen();
+  CrashAndReopen();
   auto s = Fetch("a");
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].times_ms, (std::vector<int64_t>{1, 2, 3}));
@@ -120,10 +124,10 @@ TEST_F(StoreTest, AcknowledgedPointsSurviveReopenWithoutCheckpoint) {
 TEST_F(StoreTest, TypeConflictsAreReportedAndTheRestKept) {
   Write("m", {}, {{1, 1}}, ValueType::kInteger);
   WriteBatch batch;
-  int64_t bad = batch.AddSeries(SeriesKey("m", {}), ValueType::kFloat, 7);
-  int64_t good = batch.AddSeries(SeriesKey("n", {}), ValueType::kFloat, 8);
-  batch.Add(static_cast<uint32_t>(bad), 2, 2.5);
-  batch.Add(static_cast<uint32_t>(good), 2, 2.5);
+  uint32_t bad = batch.AddSeries(SeriesKey("m", {}), ValueType::kFloat, 7);
+  uint32_t good = batch.AddSeries(SeriesKey("n", {}), ValueType::kFloat, 8);
+  batch.Add(bad, 2, 2.5);
+  batch.Add(good, 2, 2.5);
   WriteResult result;
   ASSERT_TRUE(store_->Write(&batch, &result).ok());
   EXPECT_EQ(result.written, 1u);
@@ -132,6 +136,19 @@ TEST_F(StoreTest, TypeConflictsAreReportedAndTheRestKept) {
   EXPECT_NE(result.errors[0].find("line 7"), std::string::npos) << result.errors[0];
   EXPECT_NE(result.errors[0].find("integer"), std::string::npos) << result.errors[0];
   EXPECT_EQ(Fetch("m")[0].size(), 1u);
+}
+
+TEST_F(StoreTest, ADeletedNewestIdIsNeverReused) {
+  Write("keep", {}, {{1, 1}});
+  Write("gone", {}, {{1, 100}});
+  size_t deleted = 0;
+  ASSERT_TRUE(store_->DeleteSeries(NameMatcher::Compile("gone"), {}, &deleted).ok());
+  CrashAndReopen();  // the write-ahead row with the deleted id's point is still there
+  Write("fresh", {}, {{5, 7}});
+  CrashAndReopen();
+  auto s = Fetch("fresh");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].values, std::vector<double>{7});
 }
 
 TEST_F(StoreTest, CatalogTagsFiltersAndDelete) {

@@ -38,16 +38,15 @@ void ParseSeriesKey(std::string_view key, std::string* name, Tags* tags) {
   }
 }
 
-int64_t WriteBatch::AddSeries(const std::string& key, ValueType type, size_t line) {
-  auto it = index_.find(key);  // no allocation on the common path: the series is known
-  if (it == index_.end()) {
-    auto index = static_cast<uint32_t>(series_.size());
-    index_.emplace(key, index);
-    series_.push_back({key, type, line});
-    return index;
-  }
-  if (series_[it->second].type != type) return -1;
-  return it->second;
+uint32_t WriteBatch::AddSeries(const std::string& key, ValueType type, size_t line) {
+  scratch_.assign(key);
+  scratch_.push_back(static_cast<char>(type));
+  auto it = index_.find(scratch_);  // no allocation on the common path: the series is known
+  if (it != index_.end()) return it->second;
+  auto index = static_cast<uint32_t>(series_.size());
+  index_.emplace(scratch_, index);
+  series_.push_back({key, type, line});
+  return index;
 }
 
 void WriteBatch::Clear() {

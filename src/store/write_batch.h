@@ -36,14 +36,10 @@ class WriteBatch {
     double value;
   };
 
-  // The batch-local index of a series, added on first use. `key` is a SeriesKey. When the series is
-  // already in the batch with another type, returns -1 and leaves the batch unchanged.
-  int64_t AddSeries(const std::string& key, ValueType type, size_t line);
-  // The batch-local index of `key`, or -1.
-  int64_t Find(const std::string& key) const {
-    auto it = index_.find(key);
-    return it == index_.end() ? -1 : it->second;
-  }
+  // The batch-local index of a series of `type`, added on first use. `key` is a SeriesKey. The same
+  // key with another type is another batch series: the store keeps the one whose type matches what
+  // it holds (for a new series, the first to appear) and reports the other as a type conflict.
+  uint32_t AddSeries(const std::string& key, ValueType type, size_t line);
   void Add(uint32_t series, int64_t time_ms, double value) {
     points_.push_back({series, time_ms, value});
   }
@@ -58,7 +54,8 @@ class WriteBatch {
  private:
   std::vector<BatchSeries> series_;
   std::vector<Point> points_;
-  std::unordered_map<std::string, uint32_t> index_;
+  std::unordered_map<std::string, uint32_t> index_;  // SeriesKey + type byte -> index
+  std::string scratch_;
 };
 
 }  // namespace sluice::store
