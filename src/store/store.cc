@@ -351,9 +351,9 @@ Store::~Store() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-Store::Entry* Store::FindEntry(std::string_view key) {
+Store::Entry* Store::FindEntry(const std::string& key) {
   std::shared_lock lock(catalog_mu_);
-  auto it = ids_.find(std::string(key));
+  auto it = ids_.find(key);
   if (it == ids_.end()) return nullptr;
   return entries_[it->second - 1].get();
 }

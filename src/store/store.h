@@ -109,7 +109,7 @@ class Store : public SeriesSource {
   Status CommitGroup(const std::vector<Writer*>& group);
   Status CheckpointLocked();
   void Background();
-  Entry* FindEntry(std::string_view key);
+  Entry* FindEntry(const std::string& key);
   // The live series whose name `matcher` selects and whose tags pass `filters`.
   std::vector<Entry*> Match(const NameMatcher& matcher, const std::vector<TagFilter>& filters);
   // Appends the head points of `entry` inside `range`, sorted, newest write winning.
