@@ -30,7 +30,8 @@ test:
 bench:
 	./scripts/install-deps.sh bench
 	$(MAKE) build
-	./bench/run.sh
+	./bench/run.sh $(BUILD_DIR)
+	./bench/store_bench.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

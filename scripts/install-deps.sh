@@ -8,7 +8,7 @@ BUILD_PKGS=(g++ cmake make pkg-config
   libfmt-dev libspdlog-dev zlib1g-dev libsqlite3-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
 TEST_PKGS=(curl python3 postgresql)
-BENCH_PKGS=(wrk nginx-light)
+BENCH_PKGS=(wrk nginx-light influxdb influxdb-client)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in

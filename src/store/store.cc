@@ -201,6 +201,7 @@ class Store::ReaderPool {
   struct Conn {
     std::unique_ptr<Database> db;
     Statement chunks;
+    Statement count;
   };
   explicit ReaderPool(std::string path) : path_(std::move(path)) {}
 
@@ -218,6 +219,8 @@ class Store::ReaderPool {
     SLUICE_ASSIGN_OR_RETURN(c->chunks, c->db->Prepare(
         "SELECT data FROM chunks WHERE series_id = ?1 AND start_ms <= ?3 AND end_ms >= ?2 "
         "ORDER BY start_ms"));
+    SLUICE_ASSIGN_OR_RETURN(c->count, c->db->Prepare(
+        "SELECT total(count) FROM chunks WHERE series_id = ?1 AND start_ms <= ?3 AND end_ms >= ?2"));
     return c;
   }
   void Release(std::unique_ptr<Conn> c) {
@@ -257,6 +260,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, StoreOptions 
 
 Status Store::Init() {
   SLUICE_ASSIGN_OR_RETURN(writer_db_, Database::Open(path_, Database::Mode::kReadWrite));
+  // For a new file (no effect on an existing one): 8 KiB pages keep a ~1 KB chunk row on its B-tree
+  // page instead of spilling most of it to a 4 KiB overflow page (1.2 instead of ~5 bytes a point),
+  // and incremental auto-vacuum lets checkpoints hand the pages of deleted write-ahead rows back.
+  SLUICE_RETURN_IF_ERROR(writer_db_->Exec("PRAGMA page_size=8192; PRAGMA auto_vacuum=INCREMENTAL"));
   SLUICE_RETURN_IF_ERROR(writer_db_->Exec("PRAGMA journal_mode=WAL"));
   SLUICE_RETURN_IF_ERROR(writer_db_->Exec(options_.sync_commits ? "PRAGMA synchronous=FULL"
                                                                 : "PRAGMA synchronous=NORMAL"));
@@ -460,6 +467,10 @@ Status Store::CommitGroup(const std::vector<Writer*>& group) {
     }
   }
   if (points.empty() && created.empty()) return Status::OK();
+  // Group the points by series (keeping each series' order, so the last write still wins): the
+  // write-ahead row compresses better and each head is locked once, not once per point.
+  std::stable_sort(points.begin(), points.end(),
+                   [](const WalPoint& a, const WalPoint& b) { return a.id < b.id; });
 
   std::string blob;
   blob.reserve(points.size() * 12 + 8);
@@ -627,7 +638,9 @@ Status Store::Checkpoint() {
     e->sealing_t.clear();
     e->sealing_v.clear();
   }
-  // Keep the SQLite WAL file from growing without bound.
+  // Return the pages of the deleted write-ahead rows to the file system, and keep SQLite's own WAL
+  // file from growing without bound.
+  (void)db->Exec("PRAGMA incremental_vacuum");
   (void)db->Exec("PRAGMA wal_checkpoint(PASSIVE)");
   return Status::OK();
 }
@@ -747,6 +760,16 @@ Status Store::Fetch(const FetchRequest& request, FetchResult* out) {
     head_t.clear();
     head_v.clear();
     CopyHead(e, request.range, &head_t, &head_v);
+    // Size the result once: growing it chunk by chunk costs more than decoding (page faults).
+    conn->count.Bind(1, static_cast<int64_t>(e->id)).Bind(2, request.range.from_ms);
+    conn->count.Bind(3, request.range.to_ms);
+    auto counted = conn->count.Step();
+    if (counted.ok() && *counted) {
+      auto n = static_cast<size_t>(conn->count.ColumnInt(0)) + head_t.size();
+      s.times_ms.reserve(n);
+      s.values.reserve(n);
+    }
+    conn->count.Reset();
     conn->chunks.Bind(1, static_cast<int64_t>(e->id)).Bind(2, request.range.from_ms);
     conn->chunks.Bind(3, request.range.to_ms);
     for (;;) {
