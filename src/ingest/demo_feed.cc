@@ -72,6 +72,9 @@ Result<std::unique_ptr<DemoFeed>> DemoFeed::Start(store::Store* store, int64_t b
     for (int64_t t = from; t < now; t += 86'400'000) {
       SLUICE_RETURN_IF_ERROR(feed->WriteRange(t, std::min(now, t + 86'400'000)));
     }
+    // Into chunks now, so an idle server does not hold the backfill in memory until the first
+    // scheduled checkpoint.
+    SLUICE_RETURN_IF_ERROR(store->Checkpoint());
     spdlog::info("demo: stored {:.1f} days of sensors.* and system.* data in {} ms",
                  static_cast<double>(now - from) / 86'400'000, NowMs() - started);
   }

@@ -80,14 +80,16 @@ Status Generate(const FetchRequest& req, Series* out, F f) {
 }
 
 // Rounds to `scale` (a power of ten) decimals without a libm call.
-inline double RoundTo(double v, double scale) {
+[[gnu::always_inline]] inline double RoundTo(double v, double scale) {
   return static_cast<double>(static_cast<int64_t>(v * scale + (v >= 0 ? 0.5 : -0.5))) / scale;
 }
 
-double Walk(int64_t t, uint64_t seed, double base, double scale) {
-  static const float* const table = WalkTable().data();
+// Initialised with the program, so the per-point path has no static-local guard.
+const float* const walk_table = WalkTable().data();
+
+[[gnu::always_inline]] inline double Walk(int64_t t, uint64_t seed, double base, double scale) {
   int64_t i = t / kDemoStepMs + static_cast<int64_t>(seed * 7919);
-  return RoundTo(base + scale * table[static_cast<size_t>(i) & (kWalkSteps - 1)], 1000);
+  return RoundTo(base + scale * walk_table[static_cast<size_t>(i) & (kWalkSteps - 1)], 1000);
 }
 
 double Sine(int64_t t, double period_ms, double phase, double mid, double amp) {
@@ -162,7 +164,6 @@ double DemoSine(int64_t t_ms, double period_ms, double phase, double mid, double
 
 std::shared_ptr<MemorySource> MakeDemoSource() {
   auto source = std::make_shared<MemorySource>("demo");
-  WalkTable();  // build once, up front
 
   const Tags upper_tags{{"City", "Berlin"}, {"host", "web-1"}, {"env", "prod"}, {"region", "eu-central"}};
   const int percentiles[] = {25, 50, 75, 90, 95};

@@ -7,6 +7,7 @@
 #include <map>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -558,9 +559,14 @@ Status Store::Checkpoint() {
     for (auto& e : entries_) {
       std::lock_guard<std::mutex> head(e->mu);
       if (e->active_t.empty() && e->sealing_t.empty()) continue;
-      MergeInto(&e->sealing_t, &e->sealing_v, e->active_t, e->active_v);
-      e->active_t.clear();
-      e->active_v.clear();
+      if (e->sealing_t.empty()) {
+        e->sealing_t.swap(e->active_t);  // hands the buffer over; no copy
+        e->sealing_v.swap(e->active_v);
+      } else {
+        MergeInto(&e->sealing_t, &e->sealing_v, e->active_t, e->active_v);
+        std::vector<int64_t>().swap(e->active_t);
+        std::vector<double>().swap(e->active_v);
+      }
       sealed.push_back(e.get());
     }
     sealed_seq = last_wal_seq_;
@@ -635,9 +641,10 @@ Status Store::Checkpoint() {
 
   for (Entry* e : sealed) {
     std::lock_guard<std::mutex> head(e->mu);
-    e->sealing_t.clear();
-    e->sealing_v.clear();
+    std::vector<int64_t>().swap(e->sealing_t);  // free the memory, not only the points
+    std::vector<double>().swap(e->sealing_v);
   }
+  ::malloc_trim(0);  // a bulk load's head can be large: give it back to the system
   // Return the pages of the deleted write-ahead rows to the file system, and keep SQLite's own WAL
   // file from growing without bound.
   (void)db->Exec("PRAGMA incremental_vacuum");
