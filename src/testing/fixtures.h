@@ -3,6 +3,7 @@
 // one HTTP request per file, for byte-exact replay against the server.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,10 @@ struct PluginFixture {
   // The request exactly as the plugin sent it, with `Host: <host>` added first.
   std::string RequestBytes(std::string_view host) const;
 };
+
+// For gtest's parameterised test names and messages: the fixture's file name.
+inline void PrintTo(const PluginFixture& fixture, std::ostream* os) { *os << fixture.name; }
+
 
 // Loads every *.json in the fixture directory, sorted by name. On failure returns an empty list and
 // sets *error.
