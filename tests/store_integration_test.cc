@@ -786,6 +786,12 @@ TEST(StoreIntegrationTest, DeleteRemovesSeriesFromSearchAndQuery) {
   EXPECT_TRUE(server.Query("cpu.*", from, to).series.empty());
   HttpResponse none = server.Post("/api/v1/delete", R"({"target":"cpu.*"})");
   EXPECT_EQ(CanonicalJson(none.body), R"({"deleted":0})");
+  // The REST spelling, with the pattern in the query string.
+  HttpResponse by_method = server.client().Request("DELETE", "/api/v1/series?target=mem.%2A");
+  ASSERT_TRUE(IsJsonResponse(by_method, 200)) << by_method.Describe();
+  EXPECT_EQ(CanonicalJson(by_method.body), R"({"deleted":1})");
+  EXPECT_TRUE(server.Search().empty());
+  ASSERT_TRUE(IsNoContent(server.WriteLines(fmt::format("mem,host=a used=4 {}\n", s0), "s")));
   HttpResponse bad = server.Post("/api/v1/delete", R"({"filters":[]})");
   EXPECT_TRUE(IsJsonError(bad, 400)) << bad.Describe();
   EXPECT_NE(bad.body.find("target"), std::string::npos) << bad.body;

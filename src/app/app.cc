@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "common/json_writer.h"
 #include "http/server.h"
 #include "http/status_map.h"
 #include "ingest/demo_feed.h"
@@ -106,6 +107,24 @@ void AddWriteRoutes(std::shared_ptr<ingest::WriteApi> api, http::Router* router)
   router->Add({"api/v1/annotations", {http::Method::kPost},
                WrapWrite(api, &ingest::WriteApi::AddAnnotations), true});
   router->Add({"api/v1/delete", {http::Method::kPost}, WrapWrite(api, &ingest::WriteApi::Delete),
+               true});
+  // The REST spelling: DELETE /api/v1/series?target=<pattern> (or the same JSON body as above).
+  router->Add({"api/v1/series", {http::Method::kDelete},
+               [api](const http::Request& request) {
+                 http::Response response;
+                 std::string body(request.body);
+                 if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
+                   body.clear();
+                   JsonWriter w(&body);
+                   w.BeginObject();
+                   w.Key("target");
+                   w.String(ingest::QueryParam(request.query, "target"));
+                   w.EndObject();
+                 }
+                 Status status = api->Delete(body, &response.body);
+                 if (!status.ok()) return http::ErrorResponse(status);
+                 return response;
+               },
                true});
 }
 
