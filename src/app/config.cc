@@ -198,6 +198,7 @@ Status Apply(const toml::value& root, Config* c) {
       query.Integer("max_series_per_target", &a.max_series_per_target, 1, 100'000'000));
   SLUICE_RETURN_IF_ERROR(
       query.Integer("max_points_per_request", &a.max_points_per_request, 1, 10'000'000'000));
+  SLUICE_RETURN_IF_ERROR(query.Bool("frames", &a.frames));
   SLUICE_RETURN_IF_ERROR(query.Finish());
 
   Section log = section("log");

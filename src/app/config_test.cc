@@ -24,6 +24,7 @@ allowed_origins = ["http://grafana:3000"]
 [query]
 search_limit = 50
 default_range = "1h"
+frames = true
 [log]
 level = "warn"
 )", "test.toml", &c);
@@ -37,6 +38,7 @@ level = "warn"
   EXPECT_EQ(c.http.cors.allowed_origins, std::vector<std::string>{"http://grafana:3000"});
   EXPECT_EQ(c.api.search_limit, 50u);
   EXPECT_EQ(c.api.defaults.range_ms, 3'600'000);
+  EXPECT_TRUE(c.api.frames);
   EXPECT_EQ(c.log_level, "warn");
 }
 

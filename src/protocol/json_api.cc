@@ -91,6 +91,50 @@ void WriteTimeserie(const Series& s, std::string_view display_name, std::string_
   w->EndObject();
 }
 
+// A timeseries as a data frame (PROTOCOL.md §5.4): a time field and a value field carrying the tags
+// as labels; the frame's name is the display name.
+void WriteFrame(const Series& s, std::string_view display_name, std::string_view ref_id,
+                JsonWriter* w) {
+  w->BeginObject();
+  w->Key("refId");
+  w->String(ref_id);
+  w->Key("name");
+  w->String(display_name);
+  w->Key("fields");
+  w->BeginArray();
+  w->BeginObject();
+  w->Key("name");
+  w->String("time");
+  w->Key("type");
+  w->String("time");
+  w->Key("values");
+  w->BeginArray();
+  for (int64_t t : s.times_ms) w->Int(t);
+  w->EndArray();
+  w->EndObject();
+  w->BeginObject();
+  w->Key("name");
+  w->String("value");
+  w->Key("type");
+  w->String("number");
+  w->Key("values");
+  w->BeginArray();
+  for (double v : s.values) w->Double(v);
+  w->EndArray();
+  if (!s.tags.empty()) {
+    w->Key("labels");
+    WriteTags(s.tags, w);
+  }
+  w->Key("config");
+  w->BeginObject();
+  w->Key("displayNameFromDS");
+  w->String(display_name);
+  w->EndObject();
+  w->EndObject();
+  w->EndArray();
+  w->EndObject();
+}
+
 void WriteColumns(const std::vector<Column>& columns, JsonWriter* w) {
   w->Key("columns");
   w->BeginArray();
@@ -273,12 +317,9 @@ Status JsonApi::Query(std::string_view body, std::string* out) {
       for (const auto& s : result.series) {
         if (!seen.insert(s.name).second) repeated.insert(s.name);
       }
+      auto write = options_.frames ? WriteFrame : WriteTimeserie;
       for (const auto& s : result.series) {
-        if (repeated.count(s.name)) {
-          WriteTimeserie(s, NameWithTags(s), target.ref_id, &w);
-        } else {
-          WriteTimeserie(s, s.name, target.ref_id, &w);
-        }
+        write(s, repeated.count(s.name) ? NameWithTags(s) : s.name, target.ref_id, &w);
       }
     }
     for (const auto& table : result.tables) WriteTable(table, target.ref_id, &w);

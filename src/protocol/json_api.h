@@ -25,6 +25,9 @@ struct ApiOptions {
   size_t search_limit = 1000;         // cap on /search, /metrics, /variable, tag lists
   size_t max_series_per_target = 10'000;
   int64_t max_points_per_request = 10'000'000;  // raw points fetched, summed over targets
+  // Answer timeseries as data frames ({refId, name, fields: [time, value + labels]}) instead of the
+  // legacy {target, datapoints}. The NEW plugin (>= 0.3) reads both; OLD needs Grafana >= 7.
+  bool frames = false;
 };
 
 class JsonApi {

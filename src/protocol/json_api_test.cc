@@ -128,6 +128,24 @@ TEST_F(JsonApiTest, SearchMetricsVariableTags) {
   EXPECT_EQ(std::string_view(values.at(0)["text"]), "Paris");
 }
 
+TEST_F(JsonApiTest, FramesWhenConfigured) {
+  ApiOptions options;
+  options.frames = true;
+  auto source = std::make_shared<MemorySource>("frames");
+  Series s;
+  s.name = "m";
+  s.tags = Tags{{"k", "v"}};
+  s.Append(1000, 1.5);
+  s.Append(2000, NAN);
+  source->AddSeries(s);
+  api_ = std::make_unique<JsonApi>(source, options);
+  Call(&JsonApi::Query, R"j({"range":{"from":"1970-01-01T00:00:00Z","to":"1970-01-01T00:00:03Z"},
+      "maxDataPoints":100,"intervalMs":1,"targets":[{"target":"m","refId":"A"}]})j");
+  EXPECT_EQ(out_, R"([{"refId":"A","name":"m","fields":[{"name":"time","type":"time","values":)"
+                  R"([1000,2000]},{"name":"value","type":"number","values":[1.5,null],"labels":)"
+                  R"({"k":"v"},"config":{"displayNameFromDS":"m"}}]}])");
+}
+
 TEST(FilterNamesTest, SubstringPatternAndLimit) {
   std::vector<std::string> names = {"a.x", "a.y", "b.x"};
   EXPECT_EQ(FilterNames("", names, 2), (std::vector<std::string>{"a.x", "a.y"}));
