@@ -18,7 +18,8 @@ $(BUILD_DIR)/CMakeCache.txt:
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
-run: build
+run: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target sluice
 	mkdir -p $(DATA)
 	$(BUILD_DIR)/bin/sluice serve --listen $(LISTEN) --data $(DATA) --demo
 
