@@ -104,21 +104,6 @@ const SeriesView* WithTags(const QueryView& view, const TagMap& tags) {
   return found;
 }
 
-std::string Gzip(std::string_view text) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
-            Z_OK);
-  std::string out(deflateBound(&zs, text.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 // Sends exact bytes on a fresh connection and reads one response; a server that answers 413 may
 // close before it has read the whole body, so a failed send still reads what came back.
 HttpResponse RawExchange(uint16_t port, const std::string& bytes) {
@@ -394,7 +379,7 @@ TEST(StoreIntegrationTest, GzipBodyIsInflatedAndStored) {
   for (int i = 0; i < kLines; ++i) {
     body += fmt::format("gz,host=h{} v={} {}\n", i % 2, i * 0.5, t0 + i);
   }
-  std::string compressed = Gzip(body);
+  std::string compressed = GzipBody(body);
   ASSERT_LT(compressed.size(), body.size() / 2);
   HttpResponse r = server.client().Request(
       "POST", "/write?db=telegraf&precision=ms", compressed,
@@ -498,7 +483,7 @@ TEST(StoreIntegrationTest, BodyOverTheLimitIs413AndStoresNothing) {
   // The limit applies to the inflated body too (a small gzip body may inflate past it).
   std::string bomb_text(1 << 20, '\n');
   bomb_text.insert(0, fmt::format("big,host=gz v=1 {}\n", t0));
-  std::string bomb = Gzip(bomb_text);
+  std::string bomb = GzipBody(bomb_text);
   ASSERT_LT(bomb.size(), 64u * 1024);
   HttpResponse inflated = server.client().Request(
       "POST", "/write?db=telegraf&precision=ms", bomb,

@@ -53,6 +53,9 @@ std::string BuildRequest(std::string_view method, std::string_view target, std::
 // Encodes `body` as a chunked message body with chunks of at most `chunk_size` bytes.
 std::string ChunkBody(std::string_view body, size_t chunk_size);
 
+// Compresses `body` as one gzip member, as a client sending `Content-Encoding: gzip` does.
+std::string GzipBody(std::string_view body);
+
 // Inflates a gzip (or zlib) stream; nullopt when it is not valid.
 std::optional<std::string> GunzipBody(std::string_view compressed);
 
