@@ -16,44 +16,16 @@
 #include <vector>
 
 #include "store/chunk.h"
+#include "store/chunk_shapes.h"
 
 namespace {
 
 using sluice::store::DecodeChunk;
 using sluice::store::EncodeChunk;
 
-constexpr int64_t kStartMs = 1'700'000'000'000;
-
-struct Points {
-  std::vector<int64_t> times;
-  std::vector<double> values;
-};
-
-// The same shapes as chunk_test.cc's size goals.
-Points MakeShape(int shape, size_t n, bool jitter) {
-  std::mt19937_64 rng(42);
-  std::uniform_int_distribution<int64_t> jitter_ms(-1000, 1000);
-  std::uniform_real_distribution<double> step(-0.5, 0.5);
-  std::uniform_int_distribution<int> increment(0, 100);
-  Points p;
-  double walk = 25.0, counter = 1'000'000;
-  for (size_t i = 0; i < n; ++i) {
-    const int64_t t = kStartMs + static_cast<int64_t>(i) * 10'000;
-    p.times.push_back(jitter ? t + jitter_ms(rng) : t);
-    double v = 42.5;
-    if (shape == 0) {
-      walk = std::round((walk + step(rng)) * 1000) / 1000;
-      v = walk;
-    } else if (shape == 1) {
-      counter += increment(rng);
-      v = counter;
-    } else if (shape == 3) {
-      v = std::round((20 + 10 * std::sin(2 * M_PI * static_cast<double>(i) / 360)) * 100) / 100;
-    }
-    p.values.push_back(v);
-  }
-  return p;
-}
+using sluice::store::MakeShape;
+using sluice::store::Shape;
+using Points = sluice::store::ShapePoints;
 
 struct Encoded {
   std::vector<std::string> chunks;
@@ -78,7 +50,7 @@ void SetCounters(benchmark::State& state, size_t points, size_t bytes) {
 }
 
 void BM_ChunkEncode(benchmark::State& state) {
-  const Points p = MakeShape(static_cast<int>(state.range(0)), state.range(2), state.range(1) != 0);
+  const Points p = MakeShape(static_cast<Shape>(state.range(0)), state.range(2), state.range(1) != 0, 42);
   const auto chunk_points = static_cast<size_t>(state.range(3));
   std::string out;
   size_t bytes = 0;
@@ -96,7 +68,7 @@ void BM_ChunkEncode(benchmark::State& state) {
 }
 
 void BM_ChunkDecode(benchmark::State& state) {
-  const Points p = MakeShape(static_cast<int>(state.range(0)), state.range(2), state.range(1) != 0);
+  const Points p = MakeShape(static_cast<Shape>(state.range(0)), state.range(2), state.range(1) != 0, 42);
   const Encoded e = EncodeAll(p, static_cast<size_t>(state.range(3)));
   std::vector<int64_t> times;
   std::vector<double> values;
@@ -119,7 +91,7 @@ void BM_ChunkDecode(benchmark::State& state) {
 // A one-hour range (360 points) at a random place in 30 days of random walk: what a dashboard
 // panel that zooms in pays per chunk size. items_per_second counts the points returned.
 void BM_ChunkDecodeHour(benchmark::State& state) {
-  const Points p = MakeShape(0, 259'200, false);
+  const Points p = MakeShape(Shape::kRandomWalk, 259'200, false, 42);
   const auto chunk_points = static_cast<size_t>(state.range(0));
   const Encoded e = EncodeAll(p, chunk_points);
   std::mt19937_64 rng(7);
@@ -127,12 +99,12 @@ void BM_ChunkDecodeHour(benchmark::State& state) {
   std::vector<double> values;
   size_t points = 0;
   for (auto _ : state) {
-    const int64_t from = kStartMs + static_cast<int64_t>(rng() % (259'200 - 360)) * 10'000;
+    const int64_t from = sluice::store::kShapeStartMs + static_cast<int64_t>(rng() % (259'200 - 360)) * 10'000;
     const int64_t to = from + 3'599'999;
     times.clear();
     values.clear();
-    const size_t first = static_cast<size_t>((from - kStartMs) / 10'000) / chunk_points;
-    const size_t last = static_cast<size_t>((to - kStartMs) / 10'000) / chunk_points;
+    const size_t first = static_cast<size_t>((from - sluice::store::kShapeStartMs) / 10'000) / chunk_points;
+    const size_t last = static_cast<size_t>((to - sluice::store::kShapeStartMs) / 10'000) / chunk_points;
     for (size_t c = first; c <= last && c < e.chunks.size(); ++c) {
       if (!DecodeChunk(e.chunks[c], from, to, &times, &values).ok()) {
         state.SkipWithError("decode failed");

@@ -1,4 +1,5 @@
 #include "store/chunk.h"
+#include "store/chunk_shapes.h"
 
 #include <gtest/gtest.h>
 
@@ -14,17 +15,13 @@
 namespace sluice::store {
 namespace {
 
-constexpr int64_t kStartMs = 1'700'000'000'000;
+constexpr int64_t kStartMs = kShapeStartMs;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 
-struct Points {
-  std::vector<int64_t> times;
-  std::vector<double> values;
-  size_t size() const { return times.size(); }
-};
+using Points = ShapePoints;
 
 uint64_t Bits(double v) { return std::bit_cast<uint64_t>(v); }
 
@@ -103,41 +100,6 @@ Points Regular(size_t n, int64_t step_ms, double (*value)(size_t)) {
   for (size_t i = 0; i < n; ++i) {
     p.times.push_back(kStartMs + static_cast<int64_t>(i) * step_ms);
     p.values.push_back(value(i));
-  }
-  return p;
-}
-
-// The four data shapes of the size goals (the benchmark uses the same definitions).
-enum class Shape { kRandomWalk, kCounter, kConstant, kSine };
-
-Points MakeShape(Shape shape, size_t n, bool jitter, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int64_t> jitter_ms(-1000, 1000);
-  std::uniform_real_distribution<double> step(-0.5, 0.5);
-  std::uniform_int_distribution<int> increment(0, 100);
-  Points p;
-  double walk = 25.0, counter = 1'000'000;
-  for (size_t i = 0; i < n; ++i) {
-    const int64_t t = kStartMs + static_cast<int64_t>(i) * 10'000;
-    p.times.push_back(jitter ? t + jitter_ms(rng) : t);
-    double v = 0;
-    switch (shape) {
-      case Shape::kRandomWalk:
-        walk = std::round((walk + step(rng)) * 1000) / 1000;
-        v = walk;
-        break;
-      case Shape::kCounter:
-        counter += increment(rng);
-        v = counter;
-        break;
-      case Shape::kConstant:
-        v = 42.5;
-        break;
-      case Shape::kSine:
-        v = std::round((20 + 10 * std::sin(2 * M_PI * static_cast<double>(i) / 360)) * 100) / 100;
-        break;
-    }
-    p.values.push_back(v);
   }
   return p;
 }
