@@ -10,6 +10,8 @@
 // pool, never from an HTTP I/O thread, so slow databases cannot stall health checks.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -42,6 +44,11 @@ struct FetchRequest {
   // Raw points the request may still read. A source should stop (kResourceExhausted) or sample
   // more coarsely rather than materialise more; the engine enforces it after the fetch as well.
   int64_t point_budget = INT64_MAX;
+  // Set when the client went away (the HTTP layer saw the connection close); a source waiting on
+  // I/O should poll it and give up (kCancelled). Null when nobody can cancel.
+  const std::atomic<bool>* cancelled = nullptr;
+  // The request's deadline; a source should cancel work still running then (kDeadlineExceeded).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 // What a fetch produced. Series must have ascending unique timestamps inside the range.
