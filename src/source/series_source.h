@@ -45,7 +45,8 @@ struct FetchRequest {
   // more coarsely rather than materialise more; the engine enforces it after the fetch as well.
   int64_t point_budget = INT64_MAX;
   // Set when the client went away (the HTTP layer saw the connection close); a source waiting on
-  // I/O should poll it and give up (kCancelled). Null when nobody can cancel.
+  // I/O should poll it and give up with any error (nobody reads the answer). Null when nobody can
+  // cancel.
   const std::atomic<bool>* cancelled = nullptr;
   // The request's deadline; a source should cancel work still running then (kDeadlineExceeded).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
