@@ -161,6 +161,80 @@ NameMatcher NameMatcher::Compile(std::string_view text) {
   return m;
 }
 
+namespace {
+
+// GlobToRegex's rules plus '(' '|' ')' alternation groups; false when groups are unbalanced.
+bool PathToRegex(std::string_view path, std::string* regex, bool* literal) {
+  regex->clear();
+  *literal = true;
+  int group_depth = 0;
+  int brace_depth = 0;
+  size_t piece_start = 0;
+  auto flush_glob = [&](size_t end) {
+    std::string part;
+    std::string_view piece = path.substr(piece_start, end - piece_start);
+    if (!NameMatcher::GlobToRegex(piece, &part)) return false;
+    if (HasUnescaped(piece, kGlobChars)) *literal = false;
+    regex->append(part);
+    return true;
+  };
+  for (size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    if (c == '\\') {
+      ++i;
+      continue;
+    }
+    if (c == '{') ++brace_depth;
+    if (c == '}') --brace_depth;
+    if (brace_depth > 0) continue;
+    if (c == '(' || c == ')' || (c == '|' && group_depth > 0)) {
+      if (!flush_glob(i)) return false;
+      piece_start = i + 1;
+      if (c == '(') {
+        regex->append("(?:");
+        ++group_depth;
+      } else if (c == ')') {
+        if (group_depth == 0) return false;
+        regex->push_back(')');
+        --group_depth;
+      } else {
+        regex->push_back('|');
+      }
+      *literal = false;
+    }
+  }
+  return group_depth == 0 && flush_glob(path.size());
+}
+
+}  // namespace
+
+NameMatcher NameMatcher::CompilePath(std::string_view path) {
+  NameMatcher m;
+  std::string regex;
+  bool literal = false;
+  if (PathToRegex(path, &regex, &literal)) {
+    if (literal) {
+      // No globs or groups: the unescaped text is the one name.
+      std::string name;
+      for (size_t i = 0; i < path.size(); ++i) {
+        if (path[i] == '\\' && i + 1 < path.size()) ++i;
+        name.push_back(path[i]);
+      }
+      m.kind_ = Kind::kExact;
+      m.exact_.push_back(std::move(name));
+      return m;
+    }
+    if (auto re = CompileAnchored(regex)) {
+      m.kind_ = Kind::kGlob;
+      m.primary_ = std::move(re);
+      return m;
+    }
+  }
+  m.kind_ = Kind::kExact;
+  m.exact_.emplace_back(path);
+  return m;
+}
+
 bool NameMatcher::Matches(std::string_view name) const {
   if (kind_ == Kind::kExact) {
     for (const auto& e : exact_) {

@@ -31,6 +31,13 @@ class NameMatcher {
   // Never fails: text that is neither a valid regex nor a valid glob is matched literally.
   static NameMatcher Compile(std::string_view text);
 
+  // A path inside a Graphite expression, with graphite-web's semantics and no regex fallback:
+  // globs (* ? [..] {a,b}) never cross a '.', backslash escapes are literals ("prod\.1"), and a
+  // parenthesised group with '|' is an alternation of such pieces ("app.(web\-1|db).cpu", as
+  // Grafana interpolates multi-value variables). Anything else, '+', '^' and '$' included, is a
+  // literal character. Unbalanced groups match literally.
+  static NameMatcher CompilePath(std::string_view path);
+
   Kind kind() const { return kind_; }
   // For kExact, the names to look up; empty otherwise.
   const std::vector<std::string>& exact_names() const { return exact_; }
