@@ -64,6 +64,8 @@ class EvalContext {
   int64_t now_ms() const { return now_ms_; }
   const EvalLimits& limits() const { return limits_; }
   Fetcher* fetcher() const { return fetcher_; }
+  // Points charged so far.
+  int64_t points() const { return points_; }
 
   // Evaluates `plan` (a series-valued argument) over `range`.
   Status Evaluate(const BoundExpr& plan, const TimeRange& range, SeriesList* out);

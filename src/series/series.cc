@@ -18,6 +18,12 @@ void Tags::Set(std::string key, std::string value) {
   }
 }
 
+void Tags::Erase(std::string_view key) {
+  auto it = std::lower_bound(pairs_.begin(), pairs_.end(), key,
+                             [](const auto& pair, std::string_view k) { return pair.first < k; });
+  if (it != pairs_.end() && it->first == key) pairs_.erase(it);
+}
+
 std::string_view Tags::Get(std::string_view key) const {
   auto it = std::lower_bound(pairs_.begin(), pairs_.end(), key,
                              [](const auto& p, std::string_view k) { return p.first < k; });

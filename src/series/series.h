@@ -21,6 +21,8 @@ class Tags {
 
   // Inserts or replaces.
   void Set(std::string key, std::string value);
+  // Removes `key` if present.
+  void Erase(std::string_view key);
   // The value for `key`, or "" when absent.
   std::string_view Get(std::string_view key) const;
   bool Has(std::string_view key) const;
