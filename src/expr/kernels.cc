@@ -4,7 +4,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <cstdlib>
 #include <numeric>
+#include <string>
 
 namespace sluice::expr {
 namespace {
@@ -75,9 +78,11 @@ double AggMedian(const double* v, size_t n) {
 // The first present value minus every later present one.
 double AggDiff(const double* v, size_t n) {
   double out = kNone;
+  bool seen = false;  // not IsNone(out): inf - inf is NaN and must stay NaN
   for (size_t i = 0; i < n; ++i) {
     if (IsNone(v[i])) continue;
-    out = IsNone(out) ? v[i] : out - v[i];
+    out = seen ? out - v[i] : v[i];
+    seen = true;
   }
   return out;
 }
@@ -146,6 +151,37 @@ constexpr NamedAgg kAggFns[] = {
     {"rangeOf", AggRange, true},    {"avg", AggAverage, true},       {"total", AggSum, true},
     {"current", AggLast, true},
 };
+
+// RoundLikePython's slow path, through exact decimal text: glibc prints the exact binary value,
+// rounding half to even. For ndigits < 0 it is only reached with |x| >= 2^52, an integer.
+double RoundViaDecimal(double x, int ndigits) {
+  char buf[800];
+  if (ndigits >= 0) {
+    std::snprintf(buf, sizeof buf, "%.*f", std::min(ndigits, 400), x);
+    return std::strtod(buf, nullptr);
+  }
+  const auto k = static_cast<size_t>(-ndigits);
+  if (std::fabs(x) < 4503599627370496.0) return std::copysign(0.0, x);  // < 2^52 < 10^k / 2
+  std::snprintf(buf, sizeof buf, "%.0f", std::fabs(x));
+  std::string digits = buf;
+  if (digits.size() < k + 1) digits.insert(0, k + 1 - digits.size(), '0');
+  std::string keep = digits.substr(0, digits.size() - k);
+  const std::string_view tail = std::string_view(digits).substr(digits.size() - k);
+  const bool above_half =
+      tail[0] > '5' || (tail[0] == '5' && tail.find_first_not_of('0', 1) != std::string_view::npos);
+  const bool tie = tail[0] == '5' && !above_half;
+  if (above_half || (tie && (keep.back() - '0') % 2 == 1)) {
+    size_t i = keep.size();
+    while (i > 0 && keep[i - 1] == '9') keep[--i] = '0';
+    if (i == 0) {
+      keep.insert(0, 1, '1');
+    } else {
+      ++keep[i - 1];
+    }
+  }
+  keep.append(k, '0');
+  return std::copysign(std::strtod(keep.c_str(), nullptr), x);
+}
 
 }  // namespace
 
@@ -359,6 +395,36 @@ double SafeLast(const std::vector<double>& values) {
 }
 size_t SafeLen(const std::vector<double>& values) {
   return static_cast<size_t>(AggCount(values.data(), values.size()));
+}
+
+double RoundLikePython(double x, int ndigits) {
+  static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  constexpr double kFastLimit = 2251799813685248.0;  // 2^51
+  constexpr double kMagic = 4503599627370496.0;      // 2^52: (v + 2^52) - 2^52 rounds v to even
+  if (!std::isfinite(x)) return x;
+  const int k = std::abs(ndigits);
+  if (k <= 22) {
+    // y = x * 10^ndigits rounded, plus the sign of what the rounding lost (`rest`, exact through
+    // fma: the error of a product, or the remainder of a division, is representable).
+    const double p = kPow10[k];
+    const bool up_scale = ndigits >= 0;
+    const double y = up_scale ? x * p : x / p;
+    if (std::fabs(y) < kFastLimit) {
+      const double rest = up_scale ? std::fma(x, p, -y) : std::fma(-y, p, x);
+      const double c = std::copysign(kMagic, y);
+      double r = (y + c) - c;  // y rounded to an integer, ties to even
+      // y is a multiple of its ulp, so r is the exact answer unless y is itself a tie that the
+      // lost part decides.
+      const double tie = y - r;
+      if (tie == 0.5 && rest > 0) r += 1;
+      if (tie == -0.5 && rest < 0) r -= 1;
+      const double result = up_scale ? r / p : r * p;  // the double nearest the decimal result
+      return result == 0 ? std::copysign(0.0, x) : result;
+    }
+  }
+  return RoundViaDecimal(x, ndigits);
 }
 
 }  // namespace sluice::expr

@@ -65,6 +65,11 @@ std::string FormatPyFloat(double v);
 // Python's str ("0.5").
 std::string FormatNumberArg(double v, bool is_integer);
 
+// Python's round(x, ndigits) for a float: the double nearest to x rounded to `ndigits` decimal
+// places (negative: to tens, hundreds, ...), ties to even on x's exact binary value. graphite
+// rounds perSecond, scaleToSeconds and exponentialMovingAverage outputs with it.
+double RoundLikePython(double x, int ndigits);
+
 // Per-point helpers that skip None, as graphite's safe* functions.
 double SafeSum(const std::vector<double>& values);   // None when all None
 double SafeAvg(const std::vector<double>& values);   // None when all None

@@ -31,17 +31,18 @@ bool IsSpace(char c) {
 
 int Column(size_t pos) { return static_cast<int>(pos) + 1; }
 
+bool IsIdentifierStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+bool IsIdentifierChar(char c) { return IsIdentifierStart(c) || (c >= '0' && c <= '9'); }
+
 }  // namespace
 
 bool IsIdentifier(std::string_view text) {
   if (text.empty()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    const bool digit = c >= '0' && c <= '9';
-    if (!alpha && !(digit && i > 0)) return false;
-  }
-  return true;
+  if (!IsIdentifierStart(text[0])) return false;
+  return std::all_of(text.begin() + 1, text.end(), IsIdentifierChar);
 }
 
 std::string DescribeChar(char c) {
@@ -82,25 +83,10 @@ Status SyntaxError(std::string_view input, int column, std::string_view what) {
 }
 
 std::string UnquoteString(std::string_view raw) {
-  std::string out;
-  if (raw.size() < 2) return out;
-  const std::string_view body = raw.substr(1, raw.size() - 2);
-  out.reserve(body.size());
-  for (size_t i = 0; i < body.size(); ++i) {
-    if (body[i] != '\\' || i + 1 == body.size()) {
-      out += body[i];
-      continue;
-    }
-    const char c = body[++i];
-    switch (c) {
-      case 't': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 'f': out += '\f'; break;
-      default: out += c; break;
-    }
-  }
-  return out;
+  // graphite-web 1.1.8 keeps a string's text exactly as written between its quotes: a backslash
+  // only stops the next character from ending the string ('\1' in aliasSub is a group reference).
+  if (raw.size() < 2) return {};
+  return std::string(raw.substr(1, raw.size() - 2));
 }
 
 size_t Lexer::AlternationLength(size_t pos) const {
@@ -124,6 +110,33 @@ size_t Lexer::AlternationLength(size_t pos) const {
   return 0;
 }
 
+bool Lexer::StartsPipedCall(size_t pos) const {
+  size_t i = pos + 1;
+  while (i < input_.size() && IsSpace(input_[i])) ++i;
+  if (i >= input_.size() || !IsIdentifierStart(input_[i])) return false;
+  while (i < input_.size() && IsIdentifierChar(input_[i])) ++i;
+  while (i < input_.size() && IsSpace(input_[i])) ++i;
+  return i < input_.size() && input_[i] == '(';
+}
+
+bool Lexer::IsPipe(size_t pos) const {
+  if (StartsPipedCall(pos)) return true;
+  // A '|' that nothing of the path follows is a pipe missing its call (an error for the parser),
+  // so that `a|`, `f(a|)` and `a||f()` are not read as paths ending in '|'.
+  const size_t next = pos + 1;
+  if (next >= input_.size()) return true;
+  const char c = input_[next];
+  if (c == '|') return StartsPipedCall(next);
+  return !(IsPathChar(c) || c == '\\' || c == '{' || c == '(');
+}
+
+bool Lexer::ContinuesWord(size_t pos) const {
+  if (pos >= input_.size()) return false;
+  const char c = input_[pos];
+  if (c == '|') return !IsPipe(pos);
+  return IsPathChar(c) || c == '\\' || c == '{' || c == '(';
+}
+
 Result<Token> Lexer::LexString() {
   const size_t start = pos_;
   const char quote = input_[pos_];
@@ -142,7 +155,9 @@ Result<Token> Lexer::LexWord() {
   const size_t start = pos_;
   while (pos_ < input_.size()) {
     const char c = input_[pos_];
-    if (IsPathChar(c)) {
+    if (c == '|' && IsPipe(pos_)) {
+      break;
+    } else if (IsPathChar(c)) {
       ++pos_;
     } else if (c == '\\') {
       if (pos_ + 1 >= input_.size() || !IsEscapable(input_[pos_ + 1])) {
@@ -176,10 +191,7 @@ Result<Token> Lexer::LexWord() {
       if (length == 0) break;
       const std::string_view so_far = input_.substr(start, pos_ - start);
       const size_t after = pos_ + length;
-      const bool continues = after < input_.size() &&
-                             (IsPathChar(input_[after]) || input_[after] == '\\' ||
-                              input_[after] == '{' || input_[after] == '(');
-      if (IsIdentifier(so_far) && !continues) break;
+      if (IsIdentifier(so_far) && !ContinuesWord(after)) break;
       pos_ = after;
     } else {
       break;
@@ -197,6 +209,20 @@ Result<Token> Lexer::Next() {
     ++pos_;
     return Token{kind, input_.substr(pos_ - 1, 1), Column(pos_ - 1)};
   };
+  if (call_follows_) {
+    // The name after a pipe: StartsPipedCall saw an identifier and then '(' here, and that '('
+    // opens the call even where LexWord would take it for an alternation (`a|web(1|2).cpu`).
+    call_follows_ = false;
+    const size_t start = pos_;
+    while (pos_ < input_.size() && IsIdentifierChar(input_[pos_])) ++pos_;
+    prev_kind_ = TokenKind::kWord;
+    return Token{TokenKind::kWord, input_.substr(start, pos_ - start), Column(start)};
+  }
+  if (c == '|' && IsPipe(pos_)) {
+    call_follows_ = StartsPipedCall(pos_);
+    prev_kind_ = TokenKind::kPipe;
+    return single(TokenKind::kPipe);
+  }
   switch (c) {
     case '(':
       // After a word, '(' opens a call (LexWord already declined to absorb it).

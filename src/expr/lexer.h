@@ -6,7 +6,10 @@
 // escapes (`prod\.1`) and `{a,b}` groups (their commas are part of the path), and additionally the
 // regex alternations Grafana substitutes for multi-value variables: a balanced `( ... )` containing
 // `|`, when it starts a path element or is directly followed by more path characters
-// (`app.(a|b\.c).cpu`, `web(1|2).cpu`). See docs/expressions.md for the grammar.
+// (`app.(a|b\.c).cpu`, `web(1|2).cpu`). A `|` outside such a group is a pipe (kPipe) when a call
+// follows it (`a.b|scale(2)`: whitespace, an identifier, whitespace, `(`) or when nothing of the
+// path does (`a|` at the end, before `)`, `,`, whitespace or a pipe), so the parser can report it;
+// any other `|` is a path character (`a|b`). See docs/expressions.md for the grammar.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +20,7 @@
 
 namespace sluice {
 
-enum class TokenKind { kWord, kString, kLParen, kRParen, kComma, kEquals, kEnd };
+enum class TokenKind { kWord, kString, kLParen, kRParen, kComma, kEquals, kPipe, kEnd };
 
 struct Token {
   TokenKind kind = TokenKind::kEnd;
@@ -40,15 +43,24 @@ class Lexer {
   Result<Token> LexWord();
   // Length of a Grafana alternation group starting at `pos` (a '('), or 0 if there is none.
   size_t AlternationLength(size_t pos) const;
+  // Whether the '|' at `pos` is followed by [ws] identifier [ws] '('. Looks ahead over one
+  // identifier only, so lexing stays linear.
+  bool StartsPipedCall(size_t pos) const;
+  // Whether the '|' at `pos` is a pipe token rather than a path character (see above).
+  bool IsPipe(size_t pos) const;
+  // Whether the word goes on at `pos` after an absorbed part (a path character that is not a
+  // pipe, a backslash, '{' or '(').
+  bool ContinuesWord(size_t pos) const;
 
   std::string_view input_;
   size_t pos_ = 0;
   TokenKind prev_kind_ = TokenKind::kEnd;  // kind of the last token returned
+  bool call_follows_ = false;              // the last token was a pipe that StartsPipedCall
 };
 
-// The value of a string token's raw text (quotes included), with graphite's escapes undone:
-// \t \n \r \f become control characters and any other backslash-escaped character stands for
-// itself (so '\d' is "d", as in graphite-web; write '\\d' for a regex digit class).
+// The value of a string token's raw text (quotes included): the text between the quotes exactly as
+// written, backslashes kept, as graphite-web 1.1.8 does ('\d' is a regex digit class, '\1' a
+// group reference in aliasSub).
 std::string UnquoteString(std::string_view raw);
 
 // True for [A-Za-z_][A-Za-z0-9_]*, the form of function and argument names.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -40,6 +41,12 @@ bool LooksLikeNumber(std::string_view s, bool* is_integer) {
 
 using ExprPtr = std::unique_ptr<Expr>;
 
+// A parsed subtree and its height in calls (0 for a leaf, 1 + the tallest argument for a call).
+struct Parsed {
+  ExprPtr node;
+  int height = 0;
+};
+
 class Parser {
  public:
   Parser(std::string_view input, const ParseLimits& limits)
@@ -51,9 +58,9 @@ class Parser {
   Result<ExprPtr> Run() {
     SLUICE_RETURN_IF_ERROR(Advance());
     if (tok_.kind == TokenKind::kEnd) return InvalidArgument("empty expression");
-    ExprPtr root;
+    Parsed root;
     if (tok_.kind == TokenKind::kWord) {
-      SLUICE_ASSIGN_OR_RETURN(root, ParseWord(/*in_args=*/false, /*depth=*/0));
+      SLUICE_ASSIGN_OR_RETURN(root, ParseExpr(/*in_args=*/false, /*depth=*/0));
     } else if (tok_.kind == TokenKind::kString) {
       return Error(tok_.column, "expected a series path or function call");
     } else {
@@ -63,7 +70,7 @@ class Parser {
       return Error(tok_.column,
                    fmt::format("unexpected {} after end of expression", DescribeToken(tok_)));
     }
-    return root;
+    return std::move(root.node);
   }
 
  private:
@@ -99,8 +106,38 @@ class Parser {
     return node;
   }
 
-  // tok_ is a word: a call if '(' follows, else a path (or, in arguments, a literal).
-  Result<ExprPtr> ParseWord(bool in_args, int depth) {
+  // tok_ is a word: the word, then any piped calls. `depth` counts the calls around it. A chain
+  // is a loop, not recursion; its height (each pipe adds a level: `a|f()|g()` is g(f(a))) is
+  // checked against the depth limit as it grows.
+  Result<Parsed> ParseExpr(bool in_args, int depth) {
+    SLUICE_ASSIGN_OR_RETURN(Parsed left, ParseWord(in_args, depth));
+    while (tok_.kind == TokenKind::kPipe) {
+      SLUICE_RETURN_IF_ERROR(Advance());
+      SLUICE_ASSIGN_OR_RETURN(const Token next, Peek());
+      if (tok_.kind != TokenKind::kWord || next.kind != TokenKind::kLParen) {
+        return Error(tok_.column, "expected a function call after '|'");
+      }
+      const Token name = tok_;
+      if (!IsIdentifier(name.text)) {
+        return Error(name.column, fmt::format("invalid function name {}", DescribeToken(name)));
+      }
+      SLUICE_RETURN_IF_ERROR(Advance());
+      SLUICE_ASSIGN_OR_RETURN(Parsed call, ParseCall(name, depth + 1));
+      call.node->args.insert(call.node->args.begin(), std::move(left.node));
+      call.height = std::max(call.height, left.height + 1);
+      if (depth + call.height > max_depth_) return DepthError(name);
+      left = std::move(call);
+    }
+    return left;
+  }
+
+  Status DepthError(const Token& name) const {
+    return Error(name.column, fmt::format("expression nests deeper than {} calls", max_depth_));
+  }
+
+  // tok_ is a word: a call if '(' follows, else a path (or, in arguments and not before a pipe, a
+  // literal).
+  Result<Parsed> ParseWord(bool in_args, int depth) {
     const Token word = tok_;
     SLUICE_ASSIGN_OR_RETURN(const Token next, Peek());
     if (next.kind == TokenKind::kLParen) {
@@ -111,6 +148,8 @@ class Parser {
       return ParseCall(word, depth + 1);
     }
     SLUICE_RETURN_IF_ERROR(Advance());
+    // Only a series can be piped, so `f(1|g())` pipes the path `1`, as in graphite-web.
+    in_args = in_args && next.kind != TokenKind::kPipe;
     ExprPtr node;
     bool is_integer = false;
     if (in_args && LooksLikeNumber(word.text, &is_integer)) {
@@ -125,26 +164,29 @@ class Parser {
                            EqualsIgnoreCase(word.text, "false"))) {
       SLUICE_ASSIGN_OR_RETURN(node, NewNode(ExprKind::kBool, word.column));
       node->boolean = EqualsIgnoreCase(word.text, "true");
+    } else if (in_args && EqualsIgnoreCase(word.text, "inf")) {
+      // graphite-web's `infinity` keyword, e.g. keepLastValue(a, inf).
+      SLUICE_ASSIGN_OR_RETURN(node, NewNode(ExprKind::kNumber, word.column));
+      node->number = std::numeric_limits<double>::infinity();
     } else if (in_args && EqualsIgnoreCase(word.text, "none")) {
       SLUICE_ASSIGN_OR_RETURN(node, NewNode(ExprKind::kNone, word.column));
     } else {
       SLUICE_ASSIGN_OR_RETURN(node, NewNode(ExprKind::kPath, word.column));
       node->text = word.text;
     }
-    return node;
+    return Parsed{std::move(node), 0};
   }
 
   // tok_ is the '(' after `name`; `depth` counts this call.
-  Result<ExprPtr> ParseCall(const Token& name, int depth) {
-    if (depth > max_depth_) {
-      return Error(name.column, fmt::format("expression nests deeper than {} calls", max_depth_));
-    }
+  Result<Parsed> ParseCall(const Token& name, int depth) {
+    if (depth > max_depth_) return DepthError(name);
     SLUICE_ASSIGN_OR_RETURN(ExprPtr call, NewNode(ExprKind::kCall, name.column));
     call->text = name.text;
+    int height = 1;
     SLUICE_RETURN_IF_ERROR(Advance());
     if (tok_.kind == TokenKind::kRParen) {
       SLUICE_RETURN_IF_ERROR(Advance());
-      return call;
+      return Parsed{std::move(call), height};
     }
     if (tok_.kind == TokenKind::kEnd) return Error(tok_.column, "expected ')'");
     while (true) {
@@ -162,21 +204,24 @@ class Parser {
         }
         SLUICE_RETURN_IF_ERROR(Advance());
         SLUICE_RETURN_IF_ERROR(Advance());
-        SLUICE_ASSIGN_OR_RETURN(ExprPtr value, ParseArg(depth));
-        call->named_args.push_back(NamedArg{std::string(key.text), key.column, std::move(value)});
+        SLUICE_ASSIGN_OR_RETURN(Parsed value, ParseArg(depth));
+        height = std::max(height, value.height + 1);
+        call->named_args.push_back(
+            NamedArg{std::string(key.text), key.column, std::move(value.node)});
       } else {
         if (!call->named_args.empty() &&
             (tok_.kind == TokenKind::kWord || tok_.kind == TokenKind::kString)) {
           return Error(tok_.column, "positional argument after named argument");
         }
-        SLUICE_ASSIGN_OR_RETURN(ExprPtr value, ParseArg(depth));
-        call->args.push_back(std::move(value));
+        SLUICE_ASSIGN_OR_RETURN(Parsed value, ParseArg(depth));
+        height = std::max(height, value.height + 1);
+        call->args.push_back(std::move(value.node));
       }
       if (tok_.kind == TokenKind::kComma) {
         SLUICE_RETURN_IF_ERROR(Advance());
       } else if (tok_.kind == TokenKind::kRParen) {
         SLUICE_RETURN_IF_ERROR(Advance());
-        return call;
+        return Parsed{std::move(call), height};
       } else if (tok_.kind == TokenKind::kEnd) {
         return Error(tok_.column, "expected ')'");
       } else {
@@ -185,15 +230,15 @@ class Parser {
     }
   }
 
-  Result<ExprPtr> ParseArg(int depth) {
+  Result<Parsed> ParseArg(int depth) {
     switch (tok_.kind) {
       case TokenKind::kWord:
-        return ParseWord(/*in_args=*/true, depth);
+        return ParseExpr(/*in_args=*/true, depth);
       case TokenKind::kString: {
         SLUICE_ASSIGN_OR_RETURN(ExprPtr node, NewNode(ExprKind::kString, tok_.column));
         node->text = UnquoteString(tok_.text);
         SLUICE_RETURN_IF_ERROR(Advance());
-        return node;
+        return Parsed{std::move(node), 0};
       }
       case TokenKind::kEnd:
         return Error(tok_.column, "expected an argument");

@@ -19,8 +19,9 @@ namespace sluice {
 inline constexpr int kMaxParseDepthCeiling = 256;
 
 struct ParseLimits {
-  // Most calls that may enclose one another (`f(g(x))` is 2). Default 64; values above
-  // kMaxParseDepthCeiling are treated as the ceiling, negative values as 0 (no calls).
+  // Most calls that may enclose one another (`f(g(x))` is 2, and so is `x|f()|g()`, the same
+  // tree). Default 64; values above kMaxParseDepthCeiling are treated as the ceiling, negative
+  // values as 0 (no calls).
   int max_depth = 64;
   // Longest accepted target, in bytes. Default 64 KiB.
   size_t max_bytes = 64 * 1024;
@@ -29,11 +30,13 @@ struct ParseLimits {
   size_t max_nodes = 10000;
 };
 
-// Parses `text` as one target: a series path or a function call. Returns the tree, or
+// Parses `text` as one target: a series path or a function call, then any piped calls, each
+// built as the call it means (`x|f(a)` gives the same tree as `f(x, a)`). Returns the tree, or
 // InvalidArgument naming what is wrong, its 1-based byte column and the text around it, e.g.
 //   unexpected ',' at column 15 in "sumSeries(a.b,,c)"
 // At the top level a bare word is always a path (`1`, `true` and `None` are metric names there);
-// inside an argument list it may be a number, a boolean or None. Thread-safe; `text` is not
+// inside an argument list it may be a number (`inf` too), a boolean or None, unless a pipe follows
+// it (only a series is piped, so `f(1|g())` pipes the path `1`). Thread-safe; `text` is not
 // retained.
 Result<std::unique_ptr<Expr>> ParseExpression(std::string_view text, const ParseLimits& limits = {});
 

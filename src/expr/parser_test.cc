@@ -67,10 +67,10 @@ const Case kValid[] = {
     {"alias(a, 'x')", "call(alias, path(a), str('x'))"},
     {"alias(a, \"x y\")", "call(alias, path(a), str('x y'))"},
     {"alias(a, '')", "call(alias, path(a), str(''))"},
-    {"alias(a, 'it\\'s')", "call(alias, path(a), str('it\\'s'))"},
-    {"alias(a, \"say \\\"hi\\\"\")", "call(alias, path(a), str('say \"hi\"'))"},
-    {"alias(a, 'a\\\\b')", "call(alias, path(a), str('a\\\\b'))"},
-    {"alias(a, 'a\\db')", "call(alias, path(a), str('adb'))"},
+    {"alias(a, 'it\\'s')", "call(alias, path(a), str('it\\\\\\'s'))"},  // kept raw
+    {"alias(a, \"say \\\"hi\\\"\")", "call(alias, path(a), str('say \\\\\"hi\\\\\"'))"},
+    {"alias(a, 'a\\\\b')", "call(alias, path(a), str('a\\\\\\\\b'))"},
+    {"alias(a, 'a\\db')", "call(alias, path(a), str('a\\\\db'))"},
     {"alias(a, 'f(x, y) = z')", "call(alias, path(a), str('f(x, y) = z'))"},
     {"alias(a, '\"')", "call(alias, path(a), str('\"'))"},
     {"seriesByTag('name=cpu.usage', 'host=~web-.*')",
@@ -93,6 +93,9 @@ const Case kValid[] = {
     {"f(None)", "call(f, none)"},
     {"f(none, NONE)", "call(f, none, none)"},
     {"f(trueish, nonesuch)", "call(f, path(trueish), path(nonesuch))"},
+    {"f(inf, INF, Inf)", "call(f, num(inf), num(inf), num(inf))"},
+    {"f(-inf, infinity, inf.x)", "call(f, path(-inf), path(infinity), path(inf.x))"},
+    {"inf", "path(inf)"},
     // Named arguments.
     {"f(a, key=1)", "call(f, path(a), key=num(1))"},
     {"f(key = 'v')", "call(f, key=str('v'))"},
@@ -102,6 +105,44 @@ const Case kValid[] = {
      "call(summarize, path(a.b), str('1h'), func=str('sum'), alignToFrom=bool(true))"},
     {"f(a,b)", "call(f, path(a), path(b))"},
     {"template(a.$env.cpu, env='prod')", "call(template, path(a.$env.cpu), env=str('prod'))"},
+    // Pipes: `x|f(args)` is f(x, args).
+    {"a|f(1)", "call(f, path(a), num(1))"},
+    {"a.b.c|sumSeries()|scale(2)", "call(scale, call(sumSeries, path(a.b.c)), num(2))"},
+    {"a.*|f(k=1)", "call(f, path(a.*), k=num(1))"},
+    {"sumSeries(a,b)|aliasByNode(1)",
+     "call(aliasByNode, call(sumSeries, path(a), path(b)), num(1))"},
+    {"f(a|g(), b)", "call(f, call(g, path(a)), path(b))"},
+    {"f(a|g()|h(1), b)", "call(f, call(h, call(g, path(a)), num(1)), path(b))"},
+    {"f(g(a)|h())", "call(f, call(h, call(g, path(a))))"},
+    {"f(x, k=a|g())", "call(f, path(x), k=call(g, path(a)))"},
+    {"f(1|g())", "call(f, call(g, path(1)))"},
+    {"f(true|g())", "call(f, call(g, path(true)))"},
+    {"a | f() | g( 1 )", "call(g, call(f, path(a)), num(1))"},
+    {"a\t|\n f (x)", "call(f, path(a), path(x))"},
+    {"a |f()", "call(f, path(a))"},
+    {"a| f()", "call(f, path(a))"},
+    {"a.{b,c}|f()", "call(f, path(a.{b,c}))"},
+    {"a\\|b|f()", "call(f, path(a\\|b))"},
+    {"app.(a|b).cpu|sumSeries()", "call(sumSeries, path(app.(a|b).cpu))"},
+    {"(a|b)|f()", "call(f, path((a|b)))"},
+    {"web(1|2).cpu|f()", "call(f, path(web(1|2).cpu))"},
+    {"sumSeries(a|b)|f()", "call(f, call(sumSeries, path(a|b)))"},
+    {"sumSeries(app.(a|b).cpu)|aliasByNode(1)",
+     "call(aliasByNode, call(sumSeries, path(app.(a|b).cpu)), num(1))"},
+    {"a||b|f()", "call(f, path(a||b))"},
+    // A '|' that no call follows stays in the path.
+    {"a|b", "path(a|b)"},
+    {"a|b|c", "path(a|b|c)"},
+    {"a||b", "path(a||b)"},
+    {"a|f", "path(a|f)"},
+    {"a|f.g", "path(a|f.g)"},
+    {"a|(b|c)", "path(a|(b|c))"},
+    {"a|{b,c}", "path(a|{b,c})"},
+    {"a|\\(x", "path(a|\\(x)"},
+    {"((a|b)|c)", "path(((a|b)|c))"},
+    {"app.(a|f(x)).cpu", "path(app.(a|f(x)).cpu)"},
+    {"f(a|b, c)", "call(f, path(a|b), path(c))"},
+    {"f((a|g(x)))", "call(f, path((a|g(x))))"},
 };
 
 TEST(ParserTest, ValidTargets) {
@@ -146,6 +187,29 @@ const Case kInvalid[] = {
     {"f(a\x01)", "unexpected '\\x01' at column 4 in \"f(a )\""},
     {"f(1e400)", "number '1e400' is out of range at column 3 in \"f(1e400)\""},
     {"f(g(x)(y))", "unexpected '(' at column 7 in \"f(g(x)(y))\""},
+    // Pipes.
+    {"a|", "expected a function call after '|' at column 3 in \"a|\""},
+    {"a|b(", "expected ')' at column 5 in \"a|b(\""},
+    {"a||f()", "expected a function call after '|' at column 3 in \"a||f()\""},
+    {"|f()", "unexpected '|' at column 1 in \"|f()\""},
+    {"|", "unexpected '|' at column 1 in \"|\""},
+    {"f(|g())", "unexpected '|' at column 3 in \"f(|g())\""},
+    {"f(a|)", "expected a function call after '|' at column 5 in \"f(a|)\""},
+    {"f(a|, b)", "expected a function call after '|' at column 5 in \"f(a|, b)\""},
+    {"a| b", "expected a function call after '|' at column 4 in \"a| b\""},
+    {"a | b", "expected a function call after '|' at column 5 in \"a | b\""},
+    {"a |b", "unexpected '|b' after end of expression at column 3 in \"a |b\""},
+    {"a| 'x'", "expected a function call after '|' at column 4 in \"a| 'x'\""},
+    {"a|f()|", "expected a function call after '|' at column 7 in \"a|f()|\""},
+    {"f('x'|g())", "unexpected '|' at column 6 in \"f('x'|g())\""},
+    {"a|f.g(x)", "invalid function name 'a|f.g' at column 1 in \"a|f.g(x)\""},
+    {"a| f.g(x)", "invalid function name 'f.g' at column 4 in \"a| f.g(x)\""},
+    {"a|1f(x)", "invalid function name 'a|1f' at column 1 in \"a|1f(x)\""},
+    {"a|f(x", "expected ')' at column 6 in \"a|f(x\""},
+    {"a|f(k=1, x)", "positional argument after named argument at column 10 in \"a|f(k=1, x)\""},
+    // After '|', `name(` is always a call, even where it would otherwise be an alternation.
+    {"a|web(1|2).cpu",
+     "unexpected '.cpu' after end of expression at column 11 in \"a|web(1|2).cpu\""},
 };
 
 TEST(ParserTest, InvalidTargets) {
@@ -208,6 +272,91 @@ TEST(ParserTest, TenThousandNestedParenthesesFailCleanly) {
   ASSERT_TRUE(path.ok()) << path.status().ToString();
   EXPECT_EQ((*path)->kind, ExprKind::kPath);
   EXPECT_EQ((*path)->text, alternation);
+}
+
+std::string Chain(const std::string& leaf, int pipes, const std::string& call) {
+  std::string text = leaf;
+  for (int i = 0; i < pipes; ++i) text += "|" + call;
+  return text;
+}
+
+TEST(ParserTest, PipedCallIsTheNestedCall) {
+  auto piped = ParseExpression("a|f(1)");
+  auto nested = ParseExpression("f(a, 1)");
+  ASSERT_TRUE(piped.ok() && nested.ok());
+  EXPECT_EQ(DumpAst(**piped), DumpAst(**nested));
+  // Columns are those of the text as written.
+  const Expr& call = **piped;
+  EXPECT_EQ(call.column, 3);
+  ASSERT_EQ(call.args.size(), 2u);
+  EXPECT_EQ(call.args[0]->column, 1);
+  EXPECT_EQ(call.args[1]->column, 5);
+
+  auto chain = ParseExpression("sumSeries(a) | scale(2, k=x)");
+  ASSERT_TRUE(chain.ok()) << chain.status().ToString();
+  EXPECT_EQ((*chain)->column, 16);
+  EXPECT_EQ((*chain)->args[0]->column, 1);
+  EXPECT_EQ((*chain)->args[0]->args[0]->column, 11);
+  EXPECT_EQ((*chain)->args[1]->column, 22);
+  EXPECT_EQ((*chain)->named_args[0].column, 25);
+}
+
+TEST(ParserTest, PipeChainsCountTowardDepth) {
+  // Each pipe nests one level: 64 pipes are 64 nested calls, 65 are too many.
+  auto ok = ParseExpression(Chain("x", 64, "f()"));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(DumpAst(**ok), DumpAst(**ParseExpression(Nested("f", 64, "x"))));
+
+  auto deep = ParseExpression(Chain("x", 65, "f()"));
+  ASSERT_FALSE(deep.ok());
+  // The 65th call's name follows "x", 64 "|f()" and a '|': column 1 + 4*64 + 2.
+  EXPECT_TRUE(deep.status().message().starts_with(
+      "expression nests deeper than 64 calls at column 259 in \"...)|f()|f()"))
+      << deep.status().message();
+
+  // A chain inside a call's arguments, and calls inside a piped call's arguments, nest too.
+  ParseLimits limits;
+  limits.max_depth = 2;
+  EXPECT_TRUE(ParseExpression("f(x|g())", limits).ok());
+  EXPECT_TRUE(ParseExpression("x|f(y|g())", limits).ok());
+  EXPECT_TRUE(ParseExpression("f(x)|g(h(y))", limits).ok());
+  auto result = ParseExpression("f(x|g()|h())", limits);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            "expression nests deeper than 2 calls at column 9 in \"f(x|g()|h())\"");
+  result = ParseExpression("f(g(x))|h()", limits);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            "expression nests deeper than 2 calls at column 9 in \"f(g(x))|h()\"");
+  EXPECT_TRUE(ParseExpression("x|f(y)|g(h(z))", limits).ok());  // g(f(x, y), h(z))
+  result = ParseExpression("x|f(y)|g()|h()", limits);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            "expression nests deeper than 2 calls at column 12 in \"x|f(y)|g()|h()\"");
+}
+
+TEST(ParserTest, LongPipeChainsFailCleanly) {
+  // 13,000 pipes fit in 64 KiB; the depth limit stops the chain at the 65th.
+  auto result = ParseExpression(Chain("x", 13000, "f()"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("nests deeper than 64 calls at column 259"),
+            std::string::npos)
+      << result.status().message();
+
+  // With the ceiling as the depth limit, the node limit is the one that stops a chain of paths.
+  ParseLimits limits;
+  limits.max_depth = kMaxParseDepthCeiling;
+  limits.max_nodes = 100;
+  result = ParseExpression(Chain("x", 200, "f(y)"), limits);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(result.status().message().starts_with("expression has more than 100 nodes"))
+      << result.status().message();
+
+  // Long runs of '|' that are not pipes are one path.
+  const std::string bars = "a" + std::string(30000, '|') + "b";
+  auto path = ParseExpression(bars);
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  EXPECT_EQ((*path)->text, bars);
 }
 
 TEST(ParserTest, CustomDepthLimit) {
@@ -284,10 +433,16 @@ TEST(ParserTest, ColumnsAndFields) {
   EXPECT_TRUE(call.named_args[1].value->boolean);
 }
 
-TEST(ParserTest, StringEscapes) {
+// As graphite-web 1.1.8: the text between the quotes verbatim; a backslash only keeps the next
+// character from ending the string.
+TEST(ParserTest, StringsAreRaw) {
   auto result = ParseExpression("f('a\\tb\\nc\\\\d\\'e\\\"f')");
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  EXPECT_EQ((*result)->args[0]->text, "a\tb\nc\\d'e\"f");
+  EXPECT_EQ((*result)->args[0]->text, "a\\tb\\nc\\\\d\\'e\\\"f");
+  result = ParseExpression("aliasSub(a.b, '(\\w+)\\.b', '\\1')");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ((*result)->args[1]->text, "(\\w+)\\.b");
+  EXPECT_EQ((*result)->args[2]->text, "\\1");
 }
 
 TEST(ParserTest, LongInputErrorShowsWindow) {

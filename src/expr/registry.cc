@@ -1,6 +1,7 @@
 #include "expr/registry.h"
 
-#include <spdlog/spdlog.h>
+#include <cstdio>
+#include <cstdlib>
 
 namespace sluice::expr {
 
@@ -68,6 +69,16 @@ std::vector<const FunctionSpec*> Registry::All() const {
   out.reserve(functions_.size());
   for (const auto& [name, spec] : functions_) out.push_back(spec.get());
   return out;
+}
+
+void AddFunctionOrDie(Registry* registry, FunctionSpec spec) {
+  const std::string name = spec.name;
+  Status status = registry->Add(std::move(spec));
+  if (!status.ok()) {
+    std::fprintf(stderr, "registering function '%s': %s\n", name.c_str(),
+                 status.ToString().c_str());
+    std::abort();
+  }
 }
 
 }  // namespace sluice::expr

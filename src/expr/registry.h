@@ -87,6 +87,10 @@ class Registry {
   std::map<std::string, std::unique_ptr<FunctionSpec>, std::less<>> functions_;
 };
 
+// Registers `spec` at startup; a malformed or duplicate spec is a programming error and aborts
+// with its message (the function tests catch it first).
+void AddFunctionOrDie(Registry* registry, FunctionSpec spec);
+
 // Per-group registration, defined in expr/functions/*.cc.
 void RegisterCombineFunctions(Registry* registry);
 void RegisterTransformFunctions(Registry* registry);
