@@ -14,7 +14,8 @@
 namespace {
 
 using sluice::protocol::JsonApi;
-using Endpoint = sluice::Status (JsonApi::*)(std::string_view, std::string*);
+using Endpoint = sluice::Status (JsonApi::*)(std::string_view, std::string*,
+                                             const sluice::protocol::RequestContext&);
 
 constexpr Endpoint kEndpoints[] = {&JsonApi::Search,  &JsonApi::Metrics,   &JsonApi::MetricPayloadOptions,
                                    &JsonApi::Variable, &JsonApi::TagKeys,  &JsonApi::TagValues,
@@ -33,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   for (JsonApi* api : {stored, demo}) {
     std::string out;
-    sluice::Status status = (api->*kEndpoints[which])(body, &out);
+    sluice::Status status = (api->*kEndpoints[which])(body, &out, {});
     if (!status.ok()) continue;
     simdjson::dom::element root;
     if (!sluice::fuzz::ParseJsonOrDie(parser, out, body, &root)) continue;

@@ -12,6 +12,7 @@
 #include "app/config.h"
 #include "common/time.h"
 #include "ingest/import.h"
+#include "store/open_store.h"
 
 namespace sluice {
 namespace {
@@ -36,11 +37,32 @@ bool LoadConfigOrComplain(const std::string& path, Config* config) {
   return s.ok();
 }
 
+// --store: "sqlite", "none" or a PostgreSQL URL.
+void ApplyStoreFlag(const std::string& flag, Config* config) {
+  if (flag.empty()) return;
+  if (store::IsPostgresUrl(flag)) {
+    config->store = "postgresql";
+    config->store_url = flag;
+  } else {
+    config->store = flag;
+  }
+}
+
+std::string CheckStoreFlag(const std::string& flag) {
+  if (flag == "sqlite" || flag == "none" || store::IsPostgresUrl(flag)) return "";
+  return "expected sqlite, none or postgresql://user@host:port/db";
+}
+
 int RunImport(const std::string& file, const std::string& data_dir, const std::string& config_path,
-              const std::string& precision_text) {
+              const std::string& precision_text, const std::string& store_flag) {
   Config config;
   if (!LoadConfigOrComplain(config_path, &config)) return 2;
   if (!data_dir.empty()) config.data_dir = data_dir;
+  ApplyStoreFlag(store_flag, &config);
+  if (config.store == "none" || (config.store == "postgresql" && config.store_url.empty())) {
+    std::fprintf(stderr, "sluice: import needs a store: sqlite, or postgresql://… with a URL\n");
+    return 2;
+  }
   if (!SetupLogging("warn")) return 2;
   ingest::ImportOptions options;
   auto precision = store::ParsePrecision(precision_text);
@@ -50,7 +72,8 @@ int RunImport(const std::string& file, const std::string& data_dir, const std::s
   }
   options.precision = *precision;
   config.store_options.background = false;
-  auto store = store::Store::Open(config.data_dir, config.store_options);
+  auto store = store::OpenStore(
+      config.store == "postgresql" ? config.store_url : config.data_dir, config.store_options);
   if (!store.ok()) {
     std::fprintf(stderr, "sluice: %s\n", store.status().message().c_str());
     return 1;
@@ -95,17 +118,21 @@ int RunCli(int argc, char** argv) {
   serve->add_option("--data", data_dir, "Data directory; default ./data");
   serve->add_flag("--demo", demo, "Serve the built-in demo data set");
   serve->add_option("--config", config_path, "TOML config file (see docs/configuration.md)");
-  serve->add_option("--store", store, "Embedded store: sqlite (default, DATA/sluice.db) or none")
-      ->check(CLI::IsMember({"sqlite", "none"}));
+  serve->add_option("--store", store,
+                    "Embedded store: sqlite (default, DATA/sluice.db), none, or a PostgreSQL URL "
+                    "postgresql://user@host:port/db shared by replicas (docs/scaling.md)")
+      ->check(CheckStoreFlag);
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off; default info");
   serve->add_flag("--access-log", access_log, "Log one line per request");
 
-  std::string import_file, import_data, import_config, precision_text;
+  std::string import_file, import_data, import_config, precision_text, import_store;
   CLI::App* import = app.add_subcommand(
       "import", "Load a line-protocol (.lp) or CSV (.csv) file into the embedded store.");
   import->add_option("FILE", import_file, "The file to load")->required();
   import->add_option("--data", import_data, "Data directory of the store; default ./data");
   import->add_option("--config", import_config, "TOML config file (for [store] options)");
+  import->add_option("--store", import_store, "sqlite (default, DATA/sluice.db) or a PostgreSQL URL")
+      ->check(CheckStoreFlag);
   import->add_option("--precision", precision_text,
                      "Line-protocol timestamp unit: ns (default), us, ms, s, m, h");
 
@@ -124,7 +151,7 @@ int RunCli(int argc, char** argv) {
   }
 
   if (import->parsed()) {
-    return RunImport(import_file, import_data, import_config, precision_text);
+    return RunImport(import_file, import_data, import_config, precision_text, import_store);
   }
   if (!serve->parsed()) {
     std::fprintf(stderr, "sluice: missing command; expected 'serve' or 'import'\n%s",
@@ -137,7 +164,7 @@ int RunCli(int argc, char** argv) {
   if (!listen.empty()) config.http.listen = listen;
   if (!data_dir.empty()) config.data_dir = data_dir;
   if (demo) config.demo = true;
-  if (!store.empty()) config.store = store;
+  ApplyStoreFlag(store, &config);
   if (access_log) config.http.access_log = true;
   if (!log_level.empty()) config.log_level = log_level;
   if (!SetupLogging(config.log_level)) {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -130,11 +131,121 @@ class Section {
   std::set<std::string> seen_;
 };
 
+// [[sources]] and their [[sources.targets]] (docs/sources.md). Only types and required keys are
+// checked here; patterns and SQL macros are compiled when the server builds the sources.
+Status ApplySources(const toml::value& sources, Config* c) {
+  if (!sources.is_array()) return InvalidArgument("sources: expected [[sources]] tables");
+  static const std::map<std::string, std::set<std::string>> kKeys = {
+      {"postgresql",
+       {"name", "kind", "connection", "pool_size", "connect_timeout_ms", "statement_timeout_ms",
+        "targets"}},
+      {"sqlite",
+       {"name", "kind", "path", "pool_size", "statement_timeout_ms", "busy_timeout_ms",
+        "time_format", "targets"}},
+      {"csv", {"name", "kind", "path", "time_column", "name_prefix", "label_columns"}},
+  };
+  for (const auto& entry : sources.as_array()) {
+    sql::SourceConfig sc;
+    sc.where = fmt::format("sources[{}]", c->sources.size());
+    if (!entry.is_table()) return InvalidArgument("{}: expected a table", sc.where);
+    Section s(&entry, sc.where);
+    SLUICE_RETURN_IF_ERROR(s.String("name", &sc.name));
+    SLUICE_RETURN_IF_ERROR(s.String("kind", &sc.kind));
+    if (sc.name.empty()) return InvalidArgument("{}.name: required", sc.where);
+    for (const auto& other : c->sources) {
+      if (other.name == sc.name) {
+        return InvalidArgument("{}.name: \"{}\" is already the name of {}", sc.where, sc.name,
+                               other.where);
+      }
+    }
+    auto keys = kKeys.find(sc.kind);
+    if (keys == kKeys.end()) {
+      return InvalidArgument("{}.kind: expected \"postgresql\", \"sqlite\" or \"csv\", got \"{}\"",
+                             sc.where, sc.kind);
+    }
+    for (const auto& [k, v] : entry.as_table()) {
+      if (!keys->second.count(k) && s.Find(k.c_str()) != nullptr) {
+        return InvalidArgument("{}.{}: not a key of {} sources", sc.where, k, sc.kind);
+      }
+    }
+    SLUICE_RETURN_IF_ERROR(s.String("connection", &sc.connection));
+    SLUICE_RETURN_IF_ERROR(s.String("path", &sc.path));
+    if (sc.kind == "postgresql" && sc.connection.empty()) {
+      return InvalidArgument("{}.connection: required for a postgresql source", sc.where);
+    }
+    if (sc.kind != "postgresql" && sc.path.empty()) {
+      return InvalidArgument("{}.path: required for a {} source", sc.where, sc.kind);
+    }
+    SLUICE_RETURN_IF_ERROR(s.Integer("pool_size", &sc.pool_size, 1, 1024));
+    SLUICE_RETURN_IF_ERROR(
+        s.Integer("connect_timeout_ms", &sc.connect_timeout_ms, 1, 3'600'000));
+    SLUICE_RETURN_IF_ERROR(
+        s.Integer("statement_timeout_ms", &sc.statement_timeout_ms, 1, 86'400'000));
+    SLUICE_RETURN_IF_ERROR(s.Integer("busy_timeout_ms", &sc.busy_timeout_ms, 0, 3'600'000));
+    SLUICE_RETURN_IF_ERROR(s.String("time_format", &sc.time_format));
+    SLUICE_RETURN_IF_ERROR(s.String("time_column", &sc.time_column));
+    if (s.Find("name_prefix") != nullptr) {
+      std::string prefix;
+      SLUICE_RETURN_IF_ERROR(s.String("name_prefix", &prefix));
+      sc.name_prefix = prefix;
+    }
+    SLUICE_RETURN_IF_ERROR(s.StringList("label_columns", &sc.label_columns));
+
+    if (const toml::value* targets = s.Find("targets")) {
+      if (!targets->is_array()) {
+        return InvalidArgument("{}.targets: expected [[sources.targets]] tables", sc.where);
+      }
+      for (const auto& target : targets->as_array()) {
+        sql::TargetConfig tc;
+        tc.where = fmt::format("{}.targets[{}]", sc.where, sc.targets.size());
+        if (!target.is_table()) return InvalidArgument("{}: expected a table", tc.where);
+        Section t(&target, tc.where);
+        SLUICE_RETURN_IF_ERROR(t.String("name", &tc.name));
+        SLUICE_RETURN_IF_ERROR(t.String("pattern", &tc.pattern));
+        std::string type = "timeseries";
+        SLUICE_RETURN_IF_ERROR(t.String("type", &type));
+        auto parsed = sql::ParseTargetType(type);
+        if (!parsed.ok()) return parsed.status().Annotate(t.Where("type"));
+        tc.type = *parsed;
+        SLUICE_RETURN_IF_ERROR(t.String("sql", &tc.sql));
+        if (tc.sql.empty()) return InvalidArgument("{}: required", t.Where("sql"));
+        if (const toml::value* columns = t.Find("filter_columns")) {
+          if (!columns->is_table()) {
+            return InvalidArgument("{}: expected a table such as {{ region = \"o.region\" }}",
+                                   t.Where("filter_columns"));
+          }
+          Section fc(columns, t.Where("filter_columns"));
+          for (const auto& [key, value] : columns->as_table()) {
+            std::string column;
+            SLUICE_RETURN_IF_ERROR(fc.String(key.c_str(), &column));
+            if (column.empty()) return InvalidArgument("{}: empty column", fc.Where(key.c_str()));
+            tc.filter_columns[key] = column;
+          }
+        }
+        SLUICE_RETURN_IF_ERROR(t.StringList("examples", &tc.examples));
+        SLUICE_RETURN_IF_ERROR(t.Finish());
+        sc.targets.push_back(std::move(tc));
+      }
+    }
+    if (sc.kind != "csv" && sc.targets.empty()) {
+      return InvalidArgument("{}: a {} source needs at least one [[sources.targets]]", sc.where,
+                             sc.kind);
+    }
+    SLUICE_RETURN_IF_ERROR(s.Finish());
+    c->sources.push_back(std::move(sc));
+  }
+  return Status::OK();
+}
+
 Status Apply(const toml::value& root, Config* c) {
   static const std::set<std::string> kSections = {"http", "auth", "cors", "query", "log", "data",
-                                                  "store"};
+                                                  "store", "sources"};
   for (const auto& [k, v] : root.as_table()) {
     if (!kSections.count(k)) return InvalidArgument("unknown section [{}]", k);
+    if (k == "sources") {
+      SLUICE_RETURN_IF_ERROR(ApplySources(v, c));
+      continue;
+    }
     if (!v.is_table()) return InvalidArgument("[{}] must be a table", k);
   }
   auto section = [&](const char* name) {
@@ -199,6 +310,7 @@ Status Apply(const toml::value& root, Config* c) {
   SLUICE_RETURN_IF_ERROR(
       query.Integer("max_points_per_request", &a.max_points_per_request, 1, 10'000'000'000));
   SLUICE_RETURN_IF_ERROR(query.Bool("frames", &a.frames));
+  SLUICE_RETURN_IF_ERROR(query.DurationMs("timeout", &a.timeout_ms));
   SLUICE_RETURN_IF_ERROR(query.Finish());
 
   Section log = section("log");
@@ -212,10 +324,29 @@ Status Apply(const toml::value& root, Config* c) {
 
   Section store = section("store");
   auto& so = c->store_options;
+  const bool kind_given = store.Find("kind") != nullptr;
   SLUICE_RETURN_IF_ERROR(store.String("kind", &c->store));
-  if (c->store != "sqlite" && c->store != "none") {
-    return InvalidArgument("store.kind: expected \"sqlite\" or \"none\", got \"{}\"", c->store);
+  SLUICE_RETURN_IF_ERROR(store.String("url", &c->store_url));
+  if (!c->store_url.empty() && !kind_given) c->store = "postgresql";
+  if (c->store != "sqlite" && c->store != "postgresql" && c->store != "none") {
+    return InvalidArgument(
+        "store.kind: expected \"sqlite\", \"postgresql\" or \"none\", got \"{}\"", c->store);
   }
+  // (An empty url with kind "postgresql" may still come from --store; Serve checks.)
+  if (!c->store_url.empty() && !c->store_url.starts_with("postgresql://") &&
+      !c->store_url.starts_with("postgres://")) {
+    return InvalidArgument("store.url: expected a URL postgresql://user@host:port/db");
+  }
+  if (c->store != "postgresql" && !c->store_url.empty()) {
+    return InvalidArgument("store.url: only for kind = \"postgresql\", not \"{}\"", c->store);
+  }
+  if (const toml::value* v = store.Find("catalog_refresh");
+      v && v->is_string() && v->as_string().str == "0") {
+    so.catalog_refresh_ms = 0;
+  } else {
+    SLUICE_RETURN_IF_ERROR(store.DurationMs("catalog_refresh", &so.catalog_refresh_ms));
+  }
+  SLUICE_RETURN_IF_ERROR(store.Integer("max_connections", &so.max_connections, 1, 1024));
   if (const toml::value* v = store.Find("retention"); v && v->is_string() && v->as_string().str == "0") {
     so.retention_ms = 0;
   } else {

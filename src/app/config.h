@@ -3,11 +3,13 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "http/server.h"
 #include "protocol/json_api.h"
-#include "store/store.h"
+#include "sql/source_config.h"
+#include "store/time_series_store.h"
 
 namespace sluice {
 
@@ -17,10 +19,14 @@ struct Config {
   protocol::ApiOptions api;
   std::string data_dir = "data";
   bool demo = false;
-  // The embedded store in data_dir/sluice.db; "none" serves without one (no write API).
+  // The embedded store: "sqlite" (data_dir/sluice.db), "postgresql" (in the database at
+  // store_url, shared by replicas; docs/scaling.md) or "none" (no write API).
   std::string store = "sqlite";
+  std::string store_url;  // libpq URI, postgresql://user@host:port/db, when store == "postgresql"
   store::StoreOptions store_options;
   std::string log_level = "info";  // trace, debug, info, warn, error, off
+  // [[sources]]: PostgreSQL, SQLite and CSV sources (docs/sources.md), served next to the store.
+  std::vector<sql::SourceConfig> sources;
 };
 
 // Reads a TOML file over `config`. Unknown keys and wrong types are errors naming the key.

@@ -92,8 +92,9 @@ Status EvalContext::ChargePoints(int64_t points) {
 Status EvalContext::CheckDeadline() const {
   if (limits_.deadline != std::chrono::steady_clock::time_point::max() &&
       std::chrono::steady_clock::now() > limits_.deadline) {
-    return MakeStatus(StatusCode::kDeadlineExceeded,
-                      "the expression ran past the query deadline");
+    // A budget like the others (422), not a gateway timeout: the request asked for too much.
+    return ResourceExhausted(
+        "the expression ran past the query's time budget; narrow the range or the targets");
   }
   return Status::OK();
 }

@@ -3,7 +3,7 @@
 //
 // Budgets: every fetched or computed grid is charged against EvalLimits::max_points (a request
 // total), a path may select at most max_series_per_path series, and the deadline is checked between
-// calls and inside the fetch; exceeding one is ResourceExhausted / DeadlineExceeded, never a crash.
+// calls and inside the fetch; exceeding any of them is ResourceExhausted (422), never a crash.
 // Recursion depth is bounded by the parser's depth limit.
 #pragma once
 
@@ -73,7 +73,7 @@ class EvalContext {
   // Charges `points` to the request's budget: ResourceExhausted once the total passes
   // limits().max_points. Kernels that build a new grid charge its size before allocating it.
   Status ChargePoints(int64_t points);
-  // DeadlineExceeded once limits().deadline has passed.
+  // ResourceExhausted once limits().deadline has passed.
   Status CheckDeadline() const;
 
  private:

@@ -5,6 +5,7 @@
 // handlers only see a fully read, size-checked, authenticated request and return a response.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,11 @@ struct Request {
   std::string_view body;
   HeaderLookup header;
   std::string_view remote_address;
+  // For handlers of blocking routes (run on the worker pool): becomes true when the client closes
+  // its connection (or half-closes it) before the response is written, so a handler waiting on I/O
+  // can give up; nobody will read its answer. Noticed within the server's sweep tick (at most
+  // 250 ms). Null for handlers that run on an I/O thread. Valid for the duration of the call.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 struct Response {

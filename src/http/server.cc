@@ -290,7 +290,10 @@ void Server::Impl::Sweep() {
     sweep_cv_.wait_for(lock, tick, [this] { return sweep_stop_; });
     const int64_t now_ns = Session::NowNs();
     std::lock_guard<std::mutex> sessions_lock(context_.sessions_mutex);
-    for (Session* session : context_.sessions) session->ShutdownIfExpired(now_ns);
+    for (Session* session : context_.sessions) {
+      session->ShutdownIfExpired(now_ns);
+      session->DetectHangup();
+    }
   }
 }
 

@@ -17,8 +17,10 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -842,6 +844,63 @@ TEST_F(ServerTest, AccessLogLine) {
   EXPECT_NE(text.find("method=POST path=/query status=200 bytes=2 dur_ms="), std::string::npos)
       << text;
   EXPECT_NE(text.find(" remote=127.0.0.1"), std::string::npos) << text;
+}
+
+// A blocking handler sees Request::cancelled become true when its client goes away (so a database
+// query can be cancelled), and stay false while the client waits; I/O-thread handlers get null.
+TEST_F(ServerTest, BlockingHandlerSeesClientHangup) {
+  struct Seen {
+    std::mutex mu;
+    std::condition_variable cv;
+    int finished = 0;
+    bool last_cancelled = false;
+  };
+  auto seen = std::make_shared<Seen>();
+  Router router = TestRouter();
+  router.Add({"wait",
+              {Method::kGet},
+              [seen](const Request& r) {
+                // Waits for the hangup up to 5 s, or 300 ms when asked to.
+                const auto limit = Clock::now() + (r.query == "short" ? 300ms : 5000ms);
+                bool cancelled = false;
+                while (Clock::now() < limit && !cancelled) {
+                  cancelled = r.cancelled != nullptr && r.cancelled->load();
+                  std::this_thread::sleep_for(5ms);
+                }
+                std::lock_guard<std::mutex> lock(seen->mu);
+                ++seen->finished;
+                seen->last_cancelled = cancelled;
+                seen->cv.notify_all();
+                return Text(R"({"ok":true})");
+              },
+              true});
+  router.Add({"inline",
+              {Method::kGet},
+              [](const Request& r) { return Text(r.cancelled == nullptr ? "null" : "set"); },
+              false});
+  StartServer(TestOptions(), std::move(router));
+  auto wait_finished = [&](int n) {
+    std::unique_lock<std::mutex> lock(seen->mu);
+    return seen->cv.wait_for(lock, 10s, [&] { return seen->finished >= n; });
+  };
+
+  TestClient client(port());
+  EXPECT_EQ(client.Call(bhttp::verb::get, "/wait?short").result_int(), 200u);
+  ASSERT_TRUE(wait_finished(1));
+  EXPECT_FALSE(seen->last_cancelled) << "the client was still waiting";
+  EXPECT_EQ(client.Call(bhttp::verb::get, "/inline").body(), "null");
+
+  {
+    TestClient leaving(port());
+    ASSERT_FALSE(leaving.WriteRaw("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n"));
+    std::this_thread::sleep_for(100ms);  // let the request reach the worker pool
+    leaving.Close();
+  }
+  ASSERT_TRUE(wait_finished(2));
+  EXPECT_TRUE(seen->last_cancelled) << "the handler never saw the client leave";
+  EXPECT_EQ(client.Call(bhttp::verb::get, "/wait?short").result_int(), 200u);
+  ASSERT_TRUE(wait_finished(3));
+  EXPECT_FALSE(seen->last_cancelled) << "the flag is reset for the next request";
 }
 
 }  // namespace

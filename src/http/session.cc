@@ -1,5 +1,6 @@
 #include "http/session.h"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -199,6 +200,18 @@ void Session::ShutdownIfIdle() {
 void Session::ShutdownNow() {
   std::lock_guard<std::mutex> lock(fd_mutex_);
   ShutdownLocked();
+}
+
+void Session::DetectHangup() {
+  if (!on_workers_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(fd_mutex_);
+  if (fd_ < 0 || shut_down_) return;
+  // The session reads nothing while the handler runs, so pending request bytes (a pipelined
+  // request) do not count; only the peer's FIN or an error does.
+  pollfd p{fd_, POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+    client_gone_.store(true, std::memory_order_relaxed);
+  }
 }
 
 void Session::ShutdownLocked() {
@@ -414,6 +427,7 @@ void Session::Dispatch() {
   request_.path = path_;
   request_.query = query_;
   request_.body = body;
+  request_.cancelled = nullptr;
   if (match.route != nullptr && match.route->blocking) {
     RunOnWorkers(&match.route->handler);
     return;
@@ -423,8 +437,12 @@ void Session::Dispatch() {
 
 void Session::RunOnWorkers(const Handler* handler) {
   // The session reads nothing while the handler runs, so request_ and parser_ are stable.
+  client_gone_.store(false, std::memory_order_relaxed);
+  request_.cancelled = &client_gone_;
+  on_workers_.store(true, std::memory_order_release);
   net::post(*context_->workers, [self = shared_from_this(), handler] {
     Response response = Invoke(*handler, self->request_);
+    self->on_workers_.store(false, std::memory_order_release);
     net::post(self->socket_.get_executor(), [self, response = std::move(response)]() mutable {
       self->Finish(std::move(response));
     });

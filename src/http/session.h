@@ -58,6 +58,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void ShutdownIfIdle();
   // Shuts the connection down now.
   void ShutdownNow();
+  // While a handler runs on the worker pool: if the client has closed (or half-closed) the
+  // connection, sets the flag the handler sees as Request::cancelled.
+  void DetectHangup();
 
   static int64_t NowNs() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -120,6 +123,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Shared with other threads (sweeper, Stop).
   std::atomic<int64_t> deadline_ns_{kNoDeadline};
   std::atomic<bool> busy_{false};  // part of a request received and its response not yet written
+  std::atomic<bool> on_workers_{false};  // the handler is running on the worker pool
+  std::atomic<bool> client_gone_{false};  // request_.cancelled points here
   std::mutex fd_mutex_;            // guards fd_ against reuse between close and shutdown
   int fd_ = -1;                    // the socket's descriptor; -1 once closed
   bool shut_down_ = false;         // guarded by fd_mutex_

@@ -51,7 +51,8 @@ std::vector<FeedSeries> MakeSeries() {
 
 }  // namespace
 
-Result<std::unique_ptr<DemoFeed>> DemoFeed::Start(store::Store* store, int64_t backfill_ms) {
+Result<std::unique_ptr<DemoFeed>> DemoFeed::Start(store::TimeSeriesStore* store,
+                                                 int64_t backfill_ms) {
   std::unique_ptr<DemoFeed> feed(new DemoFeed(store));
   const int64_t now = NowMs() / kStepMs * kStepMs;
   // Resume after the newest stored point, or backfill the whole window on a fresh store.

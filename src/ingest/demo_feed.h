@@ -12,13 +12,13 @@
 #include <thread>
 
 #include "common/status.h"
-#include "store/store.h"
+#include "store/time_series_store.h"
 
 namespace sluice::ingest {
 
 class DemoFeed {
  public:
-  static Result<std::unique_ptr<DemoFeed>> Start(store::Store* store,
+  static Result<std::unique_ptr<DemoFeed>> Start(store::TimeSeriesStore* store,
                                                  int64_t backfill_ms = 7 * 86'400'000LL);
   ~DemoFeed();
   DemoFeed(const DemoFeed&) = delete;
@@ -28,10 +28,10 @@ class DemoFeed {
   Status WriteRange(int64_t from_ms, int64_t to_ms);
 
  private:
-  explicit DemoFeed(store::Store* store) : store_(store) {}
+  explicit DemoFeed(store::TimeSeriesStore* store) : store_(store) {}
   void Run();
 
-  store::Store* store_;
+  store::TimeSeriesStore* store_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

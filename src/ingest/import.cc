@@ -53,8 +53,9 @@ Result<int64_t> CsvTime(std::string_view text) {
 }
 
 // Writes the batch, records what the store rejected, and reports progress.
-Status CommitBatch(store::Store* store, store::WriteBatch* batch, const ImportOptions& options,
-                   ImportProgress* progress, std::vector<std::string>* messages) {
+Status CommitBatch(store::TimeSeriesStore* store, store::WriteBatch* batch,
+                   const ImportOptions& options, ImportProgress* progress,
+                   std::vector<std::string>* messages) {
   store::WriteResult result;
   if (!batch->empty()) SLUICE_RETURN_IF_ERROR(store->Write(batch, &result));
   for (const auto& e : result.errors) {
@@ -65,8 +66,9 @@ Status CommitBatch(store::Store* store, store::WriteBatch* batch, const ImportOp
   return Status::OK();
 }
 
-Status ImportCsv(std::ifstream& in, store::Store* store, const ImportOptions& options,
-                 ImportProgress* progress, std::vector<std::string>* messages) {
+Status ImportCsv(std::ifstream& in, store::TimeSeriesStore* store,
+                 const ImportOptions& options, ImportProgress* progress,
+                 std::vector<std::string>* messages) {
   std::string line;
   std::vector<std::string> fields;
   if (!std::getline(in, line)) return InvalidArgument("empty CSV file");
@@ -140,8 +142,9 @@ Status ImportCsv(std::ifstream& in, store::Store* store, const ImportOptions& op
   return commit();
 }
 
-Status ImportLineProtocol(std::ifstream& in, store::Store* store, const ImportOptions& options,
-                          ImportProgress* progress, std::vector<std::string>* messages) {
+Status ImportLineProtocol(std::ifstream& in, store::TimeSeriesStore* store,
+                          const ImportOptions& options, ImportProgress* progress,
+                          std::vector<std::string>* messages) {
   std::string block, carry;
   std::vector<char> buffer(options.block_bytes);
   store::WriteBatch batch;
@@ -177,8 +180,9 @@ Status ImportLineProtocol(std::ifstream& in, store::Store* store, const ImportOp
 
 }  // namespace
 
-Status ImportFile(const std::string& path, store::Store* store, const ImportOptions& options,
-                  ImportProgress* progress, std::vector<std::string>* messages) {
+Status ImportFile(const std::string& path, store::TimeSeriesStore* store,
+                  const ImportOptions& options, ImportProgress* progress,
+                  std::vector<std::string>* messages) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return InvalidArgument("cannot read {}", path);
   in.seekg(0, std::ios::end);

@@ -13,7 +13,7 @@
 
 #include "common/status.h"
 #include "store/line_protocol.h"
-#include "store/store.h"
+#include "store/time_series_store.h"
 
 namespace sluice::ingest {
 
@@ -33,7 +33,8 @@ struct ImportOptions {
 
 // Imports `path`. Bad lines are skipped and the first ones described in *messages; the import
 // fails only when the file cannot be read or the store cannot commit.
-Status ImportFile(const std::string& path, store::Store* store, const ImportOptions& options,
-                  ImportProgress* progress, std::vector<std::string>* messages);
+Status ImportFile(const std::string& path, store::TimeSeriesStore* store,
+                  const ImportOptions& options, ImportProgress* progress,
+                  std::vector<std::string>* messages);
 
 }  // namespace sluice::ingest

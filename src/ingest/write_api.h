@@ -16,13 +16,13 @@
 
 #include "common/status.h"
 #include "store/line_protocol.h"
-#include "store/store.h"
+#include "store/time_series_store.h"
 
 namespace sluice::ingest {
 
 class WriteApi {
  public:
-  explicit WriteApi(store::Store* store) : store_(store) {}
+  explicit WriteApi(store::TimeSeriesStore* store) : store_(store) {}
 
   // `query` is the raw query string (for precision). Empty *out on success: answer 204.
   Status LineProtocol(std::string_view query, std::string_view body, std::string* out);
@@ -31,7 +31,7 @@ class WriteApi {
   Status Delete(std::string_view body, std::string* out);
 
  private:
-  store::Store* store_;
+  store::TimeSeriesStore* store_;
 };
 
 // Appends the points of line-protocol `body` to *batch: one series per field, named

@@ -1,5 +1,7 @@
 #include "ingest/write_api.h"
 
+#include "store/store.h"
+
 #include <filesystem>
 
 #include <gtest/gtest.h>

@@ -1,5 +1,9 @@
 #include "protocol/json_api.h"
 
+#include "expr/parser.h"
+#include "expr/registry.h"
+#include "query/engine.h"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -252,14 +256,107 @@ std::vector<std::string> FilterNames(std::string_view text, const std::vector<st
 }
 
 JsonApi::JsonApi(std::shared_ptr<SeriesSource> source, ApiOptions options)
-    : source_(std::move(source)), options_(std::move(options)) {}
+    : source_(std::move(source)), options_(std::move(options)) {
+  query::EngineOptions engine;
+  engine.max_series_per_path = options_.max_series_per_target;
+  engine.max_points = options_.max_points_per_request;
+  engine_ = std::make_unique<query::Engine>(source_, engine);
+}
+
+JsonApi::~JsonApi() = default;
+
+void JsonApi::WriteSeries(const std::vector<Series>& series, const QueryTarget& target,
+                          std::string* out, JsonWriter* w) const {
+  size_t bytes = 0;
+  for (const auto& s : series) bytes += 128 + s.size() * 24;
+  out->reserve(out->size() + bytes);
+  if (target.format == ResultFormat::kTable) {
+    if (!series.empty()) WriteSeriesTable(series, target.ref_id, w);
+    return;
+  }
+  std::set<std::string_view> seen, repeated;
+  for (const auto& s : series) {
+    if (!seen.insert(s.name).second) repeated.insert(s.name);
+  }
+  auto write = options_.frames ? WriteFrame : WriteTimeserie;
+  for (const auto& s : series) {
+    write(s, repeated.count(s.name) ? NameWithTags(s) : s.name, target.ref_id, w);
+  }
+}
+
+Status JsonApi::ExpressionPlan(std::string_view text,
+                               std::shared_ptr<const query::Plan>* plan) const {
+  // Only calls are expressions: a plain name, glob, alternation or regex keeps its JSON-plugin
+  // meaning (NameMatcher), and so does consolidateBy(<plain target>, 'fn').
+  auto compiled = engine_->Compile(text);
+  if (!compiled.ok()) {
+    // A call of a known function with an error is an error. So is a call of an unknown one, unless
+    // it has a '|': then it is a regex or alternation such as "upper_(25|50)".
+    size_t name_end = 0;
+    while (name_end < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[name_end])) || text[name_end] == '_')) {
+      ++name_end;
+    }
+    const bool call_like = name_end > 0 && Trim(text.substr(name_end)).starts_with('(');
+    if (call_like && expr::Registry::Default().Find(text.substr(0, name_end)) != nullptr) {
+      return compiled.status();
+    }
+    auto ast = ParseExpression(text);
+    if (ast.ok() && (*ast)->kind == ExprKind::kCall && text.find('|') == std::string_view::npos) {
+      return compiled.status();
+    }
+    return Status::OK();
+  }
+  const expr::BoundExpr& root = *(*compiled)->bound;
+  if (root.kind != expr::BoundExpr::Kind::kCall) return Status::OK();
+  if (root.function->name == "consolidateBy" && !root.args.empty() && root.args[0] != nullptr &&
+      root.args[0]->kind == expr::BoundExpr::Kind::kPath) {
+    return Status::OK();
+  }
+  *plan = *std::move(compiled);
+  return Status::OK();
+}
+
+Status JsonApi::ExpressionTarget(const QueryRequest& request, const QueryTarget& target,
+                                 const query::Plan& plan, const RequestContext& context,
+                                 int64_t* points, std::string* out, JsonWriter* w) {
+  query::EvalRequest eval;
+  eval.target = plan.text;
+  eval.range = request.range;
+  eval.now_ms = NowMs();
+  eval.filters = &request.filters;
+  eval.deadline = context.deadline;
+  eval.cancelled = context.cancelled;
+  eval.max_points = options_.max_points_per_request - *points;
+  expr::SeriesList result;
+  SLUICE_RETURN_IF_ERROR(engine_->Evaluate(eval, &result, points));
+  query::ConsolidateForRender(&result, request.max_data_points);
+  std::vector<Series> series;
+  series.reserve(result.size());
+  for (auto& ts : result) {
+    series.push_back(query::ToSeries(std::move(ts)));
+    series.back().tags.Erase("name");  // the name is the series' name here, not a label
+  }
+  WriteSeries(series, target, out, w);
+  return Status::OK();
+}
 
 Status JsonApi::Health(std::string* out) {
   out->append(R"({"status":"ok"})");
   return Status::OK();
 }
 
-Status JsonApi::Query(std::string_view body, std::string* out) {
+RequestContext JsonApi::Bound(const RequestContext& context) const {
+  RequestContext bound = context;
+  if (options_.timeout_ms > 0) {
+    bound.deadline = std::min(bound.deadline, std::chrono::steady_clock::now() +
+                                                  std::chrono::milliseconds(options_.timeout_ms));
+  }
+  return bound;
+}
+
+Status JsonApi::Query(std::string_view body, std::string* out, const RequestContext& outer) {
+  const RequestContext context = Bound(outer);
   SLUICE_ASSIGN_OR_RETURN(JsonBody json, JsonBody::Parse(body, /*empty_ok=*/false));
   SLUICE_ASSIGN_OR_RETURN(QueryRequest request,
                           DecodeQuery(json.root(), options_.defaults, NowMs()));
@@ -268,12 +365,19 @@ Status JsonApi::Query(std::string_view body, std::string* out) {
   int64_t points = 0;
   for (const QueryTarget& target : request.targets) {
     if (target.is_annotation) {
-      SLUICE_RETURN_IF_ERROR(AnnotationTarget(request, target, &w));
+      SLUICE_RETURN_IF_ERROR(AnnotationTarget(request, target, context, &w));
       continue;
     }
     std::string_view text = Trim(target.text);
     if (text.empty()) continue;
     const std::string where = fmt::format("targets[{}] (refId {})", target.index, target.ref_id);
+    std::shared_ptr<const query::Plan> plan;
+    SLUICE_RETURN_IF_ERROR(ExpressionPlan(text, &plan).Annotate(where));
+    if (plan != nullptr) {
+      SLUICE_RETURN_IF_ERROR(
+          ExpressionTarget(request, target, *plan, context, &points, out, &w).Annotate(where));
+      continue;
+    }
     std::string_view inner;
     std::optional<ConsolidationFn> fn = target.consolidate;
     SLUICE_RETURN_IF_ERROR(UnwrapConsolidateBy(text, &inner, &fn).Annotate(where));
@@ -287,8 +391,11 @@ Status JsonApi::Query(std::string_view body, std::string* out) {
     fetch.max_points = request.max_data_points;
     fetch.interval_ms = request.interval_ms;
     fetch.payload_json = target.payload_json;
+    fetch.scoped_vars_json = request.scoped_vars_json;
     fetch.format = target.format;
     fetch.point_budget = options_.max_points_per_request - points;
+    fetch.cancelled = context.cancelled;
+    fetch.deadline = context.deadline;
     FetchResult result;
     SLUICE_RETURN_IF_ERROR(source_->Fetch(fetch, &result).Annotate(where));
 
@@ -307,21 +414,7 @@ Status JsonApi::Query(std::string_view body, std::string* out) {
                          request.interval_ms, fn.value_or(ConsolidationFn::kAverage));
     }
 
-    size_t bytes = 0;
-    for (const auto& s : result.series) bytes += 128 + s.size() * 24;
-    out->reserve(out->size() + bytes);
-    if (target.format == ResultFormat::kTable) {
-      if (!result.series.empty()) WriteSeriesTable(result.series, target.ref_id, &w);
-    } else {
-      std::set<std::string_view> seen, repeated;
-      for (const auto& s : result.series) {
-        if (!seen.insert(s.name).second) repeated.insert(s.name);
-      }
-      auto write = options_.frames ? WriteFrame : WriteTimeserie;
-      for (const auto& s : result.series) {
-        write(s, repeated.count(s.name) ? NameWithTags(s) : s.name, target.ref_id, &w);
-      }
-    }
+    WriteSeries(result.series, target, out, &w);
     for (const auto& table : result.tables) WriteTable(table, target.ref_id, &w);
   }
   w.EndArray();
@@ -329,7 +422,7 @@ Status JsonApi::Query(std::string_view body, std::string* out) {
 }
 
 Status JsonApi::FetchAnnotations(const TimeRange& range, std::string_view query,
-                                 std::vector<Annotation>* events) {
+                                 const RequestContext& context, std::vector<Annotation>* events) {
   // Words that name series are metric selections (NEW's annotation editor), not event filters.
   std::string filtered;
   query = Trim(query);
@@ -354,13 +447,15 @@ Status JsonApi::FetchAnnotations(const TimeRange& range, std::string_view query,
   request.range = range;
   request.query = filtered;
   request.limit = options_.search_limit * 10;
+  request.cancelled = context.cancelled;
+  request.deadline = context.deadline;
   return source_->Annotations(request, events);
 }
 
 Status JsonApi::AnnotationTarget(const QueryRequest& request, const QueryTarget& target,
-                                 JsonWriter* w) {
+                                 const RequestContext& context, JsonWriter* w) {
   std::vector<Annotation> events;
-  SLUICE_RETURN_IF_ERROR(FetchAnnotations(request.range, target.text, &events)
+  SLUICE_RETURN_IF_ERROR(FetchAnnotations(request.range, target.text, context, &events)
                              .Annotate(fmt::format("targets[{}] (annotation)", target.index)));
   Table table;
   table.columns = {{"time", ColumnType::kTime},
@@ -379,12 +474,14 @@ Status JsonApi::AnnotationTarget(const QueryRequest& request, const QueryTarget&
   return Status::OK();
 }
 
-Status JsonApi::Annotations(std::string_view body, std::string* out) {
+Status JsonApi::Annotations(std::string_view body, std::string* out,
+                            const RequestContext& outer) {
+  const RequestContext context = Bound(outer);
   SLUICE_ASSIGN_OR_RETURN(JsonBody json, JsonBody::Parse(body, /*empty_ok=*/true));
   SLUICE_ASSIGN_OR_RETURN(AnnotationsRequest request,
                           DecodeAnnotations(json.root(), options_.defaults, NowMs()));
   std::vector<Annotation> events;
-  SLUICE_RETURN_IF_ERROR(FetchAnnotations(request.range, request.query, &events));
+  SLUICE_RETURN_IF_ERROR(FetchAnnotations(request.range, request.query, context, &events));
   JsonWriter w(out);
   w.BeginArray();
   for (const auto& e : events) {
@@ -409,7 +506,8 @@ Status JsonApi::Annotations(std::string_view body, std::string* out) {
   return Status::OK();
 }
 
-Status JsonApi::FindValues(std::string_view text, std::vector<std::string>* values) {
+Status JsonApi::FindValues(std::string_view text, const TimeRange& range,
+                           const RequestContext& context, std::vector<std::string>* values) {
   text = Trim(text);
   auto call_arg = [&](std::string_view fn) -> std::optional<std::string_view> {
     if (text.size() < fn.size() + 2 || text.substr(0, fn.size()) != fn) return std::nullopt;
@@ -429,6 +527,14 @@ Status JsonApi::FindValues(std::string_view text, std::vector<std::string>* valu
     if (key->empty()) return InvalidArgument("tag_values(): expected a tag key, as in tag_values(host)");
     SLUICE_RETURN_IF_ERROR(source_->TagValues(*key, no_filters, values));
   } else {
+    // A variable query keeps the order its source gave (SQL's ORDER BY).
+    bool handled = false;
+    SLUICE_RETURN_IF_ERROR(source_->VariableValues(
+        {text, range, context.cancelled, context.deadline}, values, &handled));
+    if (handled) {
+      if (values->size() > options_.search_limit) values->resize(options_.search_limit);
+      return Status::OK();
+    }
     std::vector<std::string> names;
     SLUICE_RETURN_IF_ERROR(source_->ListNames(&names));
     SortUnique(&names);
@@ -440,11 +546,14 @@ Status JsonApi::FindValues(std::string_view text, std::vector<std::string>* valu
   return Status::OK();
 }
 
-Status JsonApi::Search(std::string_view body, std::string* out) {
+Status JsonApi::Search(std::string_view body, std::string* out, const RequestContext& outer) {
+  const RequestContext context = Bound(outer);
   SLUICE_ASSIGN_OR_RETURN(JsonBody json, JsonBody::Parse(body, /*empty_ok=*/true));
   SLUICE_ASSIGN_OR_RETURN(SearchRequest request, DecodeSearch(json.root()));
   std::vector<std::string> values;
-  SLUICE_RETURN_IF_ERROR(FindValues(request.text, &values));
+  const int64_t now_ms = NowMs();
+  SLUICE_RETURN_IF_ERROR(
+      FindValues(request.text, {now_ms - options_.defaults.range_ms, now_ms}, context, &values));
   JsonWriter w(out);
   w.BeginArray();
   for (const auto& v : values) w.String(v);
@@ -452,7 +561,8 @@ Status JsonApi::Search(std::string_view body, std::string* out) {
   return Status::OK();
 }
 
-Status JsonApi::Metrics(std::string_view body, std::string* out) {
+Status JsonApi::Metrics(std::string_view body, std::string* out,
+                        const RequestContext& /*context*/) {
   SLUICE_ASSIGN_OR_RETURN(JsonBody json, JsonBody::Parse(body, /*empty_ok=*/true));
   SLUICE_ASSIGN_OR_RETURN(SearchRequest request, DecodeMetrics(json.root()));
   std::vector<std::string> names;
@@ -482,7 +592,8 @@ Status JsonApi::Metrics(std::string_view body, std::string* out) {
   return Status::OK();
 }
 
-Status JsonApi::MetricPayloadOptions(std::string_view body, std::string* out) {
+Status JsonApi::MetricPayloadOptions(std::string_view body, std::string* out,
+                                     const RequestContext& /*context*/) {
   SLUICE_ASSIGN_OR_RETURN(JsonBody json, JsonBody::Parse(body, /*empty_ok=*/true));
   SLUICE_ASSIGN_OR_RETURN(MetricPayloadOptionsRequest request,
                           DecodeMetricPayloadOptions(json.root()));
@@ -499,12 +610,13 @@ Status JsonApi::MetricPayloadOptions(std::string_view body, std::string* out) {
   return Status::OK();
 }
 
-Status JsonApi::Variable(std::string_view body, std::string* out) {
+Status JsonApi::Variable(std::string_view body, std::string* out, const RequestContext& outer) {
+  const RequestContext context = Bound(outer);
   SLUICE_ASSIGN_OR_RETURN(JsonBody json, JsonBody::Parse(body, /*empty_ok=*/true));
   SLUICE_ASSIGN_OR_RETURN(SearchRequest request,
                           DecodeVariable(json.root(), options_.defaults, NowMs()));
   std::vector<std::string> values;
-  SLUICE_RETURN_IF_ERROR(FindValues(request.text, &values));
+  SLUICE_RETURN_IF_ERROR(FindValues(request.text, request.range, context, &values));
   JsonWriter w(out);
   w.BeginArray();
   for (const auto& v : values) {
@@ -519,7 +631,8 @@ Status JsonApi::Variable(std::string_view body, std::string* out) {
   return Status::OK();
 }
 
-Status JsonApi::TagKeys(std::string_view body, std::string* out) {
+Status JsonApi::TagKeys(std::string_view body, std::string* out,
+                        const RequestContext& /*context*/) {
   SLUICE_ASSIGN_OR_RETURN(JsonBody json, JsonBody::Parse(body, /*empty_ok=*/true));
   SLUICE_ASSIGN_OR_RETURN(TagRequest request,
                           DecodeTagRequest(json.root(), /*need_key=*/false, options_.defaults));
@@ -541,7 +654,8 @@ Status JsonApi::TagKeys(std::string_view body, std::string* out) {
   return Status::OK();
 }
 
-Status JsonApi::TagValues(std::string_view body, std::string* out) {
+Status JsonApi::TagValues(std::string_view body, std::string* out,
+                          const RequestContext& /*context*/) {
   SLUICE_ASSIGN_OR_RETURN(JsonBody json, JsonBody::Parse(body, /*empty_ok=*/true));
   SLUICE_ASSIGN_OR_RETURN(TagRequest request,
                           DecodeTagRequest(json.root(), /*need_key=*/true, options_.defaults));

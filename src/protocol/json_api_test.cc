@@ -30,10 +30,11 @@ class JsonApiTest : public ::testing::Test {
     api_ = std::make_unique<JsonApi>(source, ApiOptions{});
   }
 
-  simdjson::dom::element Call(Status (JsonApi::*fn)(std::string_view, std::string*),
-                              std::string_view body) {
+  simdjson::dom::element Call(
+      Status (JsonApi::*fn)(std::string_view, std::string*, const RequestContext&),
+      std::string_view body) {
     out_.clear();
-    Status s = ((*api_).*fn)(body, &out_);
+    Status s = ((*api_).*fn)(body, &out_, {});
     EXPECT_TRUE(s.ok()) << s.message();
     simdjson::dom::element e;
     EXPECT_EQ(parser_.parse(out_).get(e), simdjson::SUCCESS) << out_;

@@ -225,6 +225,7 @@ Result<QueryRequest> DecodeQuery(const element& root, const RequestDefaults& def
   }
   if (auto vars = Member(root, "scopedVars")) {
     q.annotation_request = q.annotation_request || Member(*vars, "__annotation").has_value();
+    if (vars->type() == element_type::OBJECT) q.scoped_vars_json = simdjson::minify(*vars);
   }
 
   auto targets = Member(root, "targets");

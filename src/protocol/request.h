@@ -67,6 +67,7 @@ struct QueryRequest {
   std::vector<QueryTarget> targets;  // hidden targets already removed
   std::vector<TagFilter> filters;    // `adhocFilters` ∪ `filters`
   bool annotation_request = false;
+  std::string scoped_vars_json = "{}";  // `scopedVars`, minified; "{}" when absent or not an object
 };
 
 Result<QueryRequest> DecodeQuery(const simdjson::dom::element& root, const RequestDefaults& defaults,

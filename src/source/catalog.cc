@@ -55,4 +55,12 @@ Status Catalog::Annotations(const AnnotationRequest& request, std::vector<Annota
   return Status::OK();
 }
 
+Status Catalog::VariableValues(const VariableRequest& request, std::vector<std::string>* out,
+                              bool* handled) {
+  for (const auto& s : sources_) {
+    SLUICE_RETURN_IF_ERROR(s->VariableValues(request, out, handled).Annotate(s->name()));
+  }
+  return Status::OK();
+}
+
 }  // namespace sluice

@@ -25,6 +25,9 @@ class Catalog : public SeriesSource {
                    std::vector<std::string>* out) override;
   Status Fetch(const FetchRequest& request, FetchResult* out) override;
   Status Annotations(const AnnotationRequest& request, std::vector<Annotation>* out) override;
+  // Every source that knows the text answers; the values are concatenated in registration order.
+  Status VariableValues(const VariableRequest& request, std::vector<std::string>* out,
+                        bool* handled) override;
 
  private:
   std::vector<std::shared_ptr<SeriesSource>> sources_;

@@ -40,6 +40,9 @@ struct FetchRequest {
   int64_t max_points = 0;   // the client's maxDataPoints; a source may consolidate early
   int64_t interval_ms = 0;  // the client's suggested bucket width
   std::string_view payload_json = "{}";  // the target's payload, minified JSON
+  // The request's `scopedVars` object, minified JSON ("{}" when absent): template variables a
+  // source may bind as values (the $__var macro of SQL targets).
+  std::string_view scoped_vars_json = "{}";
   ResultFormat format = ResultFormat::kTimeseries;
   // Raw points the request may still read. A source should stop (kResourceExhausted) or sample
   // more coarsely rather than materialise more; the engine enforces it after the fetch as well.
@@ -65,6 +68,19 @@ struct AnnotationRequest {
   // or the title or text containing it, case-insensitively. See AnnotationQuery.
   std::string_view query;
   size_t limit = 10000;
+  // As in FetchRequest.
+  const std::atomic<bool>* cancelled = nullptr;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+// A /search or /variable text that a source may answer with values of its own (a variable query
+// defined in SQL) rather than with the names that match it.
+struct VariableRequest {
+  std::string_view text;
+  TimeRange range;  // the dashboard's range (/variable) or the default window (/search)
+  // As in FetchRequest.
+  const std::atomic<bool>* cancelled = nullptr;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 class SeriesSource {
@@ -96,6 +112,17 @@ class SeriesSource {
   virtual Status Annotations(const AnnotationRequest& request, std::vector<Annotation>* out) {
     (void)request;
     (void)out;
+    return Status::OK();
+  }
+
+  // Answers request.text when it names one of this source's variable queries: appends the values
+  // in the source's order and sets *handled. A source without variable queries leaves both alone
+  // (the default), and the caller lists the names that match the text instead.
+  virtual Status VariableValues(const VariableRequest& request, std::vector<std::string>* out,
+                                bool* handled) {
+    (void)request;
+    (void)out;
+    (void)handled;
     return Status::OK();
   }
 };

@@ -80,6 +80,16 @@ class Driver {
   virtual std::string TimestampPlaceholder(std::string_view placeholder) const {
     return std::string(placeholder);
   }
+
+  // How this engine spells "`column` matches the regex bound to `placeholder`", for ad-hoc filters
+  // with =~ and !~ (the bound pattern is anchored as ^(?:...)$). Empty when the engine has no regex
+  // match: such filters are then an InvalidArgument naming the operator. PostgreSQL:
+  // "col ~ $1"; SQLite (the driver registers an RE2 regexp() function): "col REGEXP $1".
+  virtual std::string RegexMatch(std::string_view column, std::string_view placeholder) const {
+    (void)column;
+    (void)placeholder;
+    return {};
+  }
 };
 
 }  // namespace sluice::sql

@@ -16,12 +16,12 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "store/chunk.h"
+#include "store/points.h"
 
 namespace sluice::store {
 namespace {
 
 constexpr int kFormatVersion = 1;
-constexpr size_t kMaxGroupPoints = 4 << 20;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -113,63 +113,6 @@ Status DecodeWal(std::string_view in, std::vector<WalPoint>* points) {
   return Status::OK();
 }
 
-// Inserts (t, v) into sorted parallel vectors; an equal timestamp is replaced (last write wins).
-void InsertPoint(std::vector<int64_t>* times, std::vector<double>* values, int64_t t, double v) {
-  if (times->empty() || t > times->back()) {
-    times->push_back(t);
-    values->push_back(v);
-    return;
-  }
-  auto it = std::lower_bound(times->begin(), times->end(), t);
-  size_t i = it - times->begin();
-  if (it != times->end() && *it == t) {
-    (*values)[i] = v;
-  } else {
-    times->insert(it, t);
-    values->insert(values->begin() + static_cast<ptrdiff_t>(i), v);
-  }
-}
-
-// Merges sorted `add` into sorted (times, values); equal timestamps take `add`'s value.
-void MergeInto(std::vector<int64_t>* times, std::vector<double>* values,
-               const std::vector<int64_t>& add_t, const std::vector<double>& add_v) {
-  if (add_t.empty()) return;
-  if (times->empty() || add_t.front() > times->back()) {
-    times->insert(times->end(), add_t.begin(), add_t.end());
-    values->insert(values->end(), add_v.begin(), add_v.end());
-    return;
-  }
-  std::vector<int64_t> t;
-  std::vector<double> v;
-  t.reserve(times->size() + add_t.size());
-  v.reserve(times->size() + add_t.size());
-  size_t i = 0, j = 0;
-  while (i < times->size() || j < add_t.size()) {
-    if (j == add_t.size() || (i < times->size() && (*times)[i] < add_t[j])) {
-      t.push_back((*times)[i]);
-      v.push_back((*values)[i]);
-      ++i;
-    } else {
-      if (i < times->size() && (*times)[i] == add_t[j]) ++i;
-      t.push_back(add_t[j]);
-      v.push_back(add_v[j]);
-      ++j;
-    }
-  }
-  *times = std::move(t);
-  *values = std::move(v);
-}
-
-// Appends the points of (times, values) inside [from, to].
-void CopyRange(const std::vector<int64_t>& times, const std::vector<double>& values, int64_t from,
-               int64_t to, std::vector<int64_t>* out_t, std::vector<double>* out_v) {
-  auto lo = std::lower_bound(times.begin(), times.end(), from);
-  auto hi = std::upper_bound(lo, times.end(), to);
-  out_t->insert(out_t->end(), lo, hi);
-  out_v->insert(out_v->end(), values.begin() + (lo - times.begin()),
-                values.begin() + (hi - times.begin()));
-}
-
 }  // namespace
 
 // One series: its identity and its head (points committed but not yet in chunks).
@@ -186,14 +129,6 @@ struct Store::Entry {
   std::vector<double> active_v;
   std::vector<int64_t> sealing_t;  // points a checkpoint is writing into chunks
   std::vector<double> sealing_v;
-};
-
-struct Store::Writer {
-  WriteBatch* batch;
-  WriteResult* result;
-  Status status;
-  bool done = false;
-  std::condition_variable cv;
 };
 
 // Read-only connections, one per concurrent reader, each with its prepared chunk query.
@@ -369,36 +304,12 @@ Store::Entry* Store::FindEntry(const std::string& key) {
 // --- writes ---------------------------------------------------------------------------------------
 
 Status Store::Write(WriteBatch* batch, WriteResult* result) {
-  Writer w;
-  w.batch = batch;
-  w.result = result;
-  std::unique_lock<std::mutex> lock(queue_mu_);
-  writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
-  if (w.done) return w.status;
-
-  // This writer leads: commit it with everyone queued behind it.
-  std::vector<Writer*> group;
-  size_t points = 0;
-  for (Writer* x : writers_) {
-    if (!group.empty() && points + x->batch->size() > kMaxGroupPoints) break;
-    group.push_back(x);
-    points += x->batch->size();
-  }
-  lock.unlock();
-  Status status = CommitGroup(group);
-  lock.lock();
-  for (Writer* x : group) {
-    writers_.pop_front();
-    x->status = status;
-    x->done = true;
-    if (x != &w) x->cv.notify_one();
-  }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
-  return status;
+  return queue_.Write(batch, result, [this](const std::vector<GroupCommit::Writer*>& group) {
+    return CommitGroup(group);
+  });
 }
 
-Status Store::CommitGroup(const std::vector<Writer*>& group) {
+Status Store::CommitGroup(const std::vector<GroupCommit::Writer*>& group) {
   std::unique_lock<std::mutex> commit(commit_mu_);
   // Resolve every batch series to an id; new series get the next ids but are published to the
   // catalog only after the commit.
@@ -437,12 +348,7 @@ Status Store::CommitGroup(const std::vector<Writer*>& group) {
       }
       if (existing_type != s.type) {
         if (result && result->errors.size() < 10) {
-          std::string name;
-          Tags tags;
-          ParseSeriesKey(s.key, &name, &tags);
-          result->errors.push_back(fmt::format(
-              "line {}: field type conflict: series \"{}\" is {}, not {}", s.line, name,
-              ValueTypeName(existing_type), ValueTypeName(s.type)));
+          result->errors.push_back(TypeConflictError(s.line, s.key, existing_type, s.type));
         }
         continue;
       }
@@ -536,11 +442,7 @@ Status Store::AddAnnotation(const Annotation& event) {
   std::lock_guard<std::mutex> commit(commit_mu_);
   SLUICE_ASSIGN_OR_RETURN(Statement insert, writer_db_->Prepare(
       "INSERT INTO annotations(time_ms, end_ms, title, text, tags) VALUES(?1, ?2, ?3, ?4, ?5)"));
-  std::string tags;
-  for (const auto& t : event.tags) {
-    if (!tags.empty()) tags.push_back('\x1f');
-    tags += t;
-  }
+  const std::string tags = JoinAnnotationTags(event.tags);
   insert.Bind(1, event.time_ms).Bind(2, std::max(event.end_ms, event.time_ms));
   insert.Bind(3, event.title).Bind(4, event.text).Bind(5, tags);
   return insert.Run();
@@ -579,7 +481,7 @@ Status Store::Checkpoint() {
       "SELECT start_ms, data FROM chunks WHERE series_id = ?1 AND end_ms >= ?2 AND start_ms <= ?3 "
       "ORDER BY start_ms"));
   SLUICE_ASSIGN_OR_RETURN(Statement previous, db->Prepare(
-      "SELECT start_ms, count, data FROM chunks WHERE series_id = ?1 AND start_ms < ?2 "
+      "SELECT start_ms, count, data FROM chunks WHERE series_id = ?1 AND end_ms < ?2 "
       "ORDER BY start_ms DESC LIMIT 1"));
   SLUICE_ASSIGN_OR_RETURN(Statement remove, db->Prepare(
       "DELETE FROM chunks WHERE series_id = ?1 AND start_ms = ?2"));
@@ -602,7 +504,8 @@ Status Store::Checkpoint() {
     old_t.clear();
     old_v.clear();
     std::vector<int64_t> replaced;
-    // A partial chunk just before the new points is refilled rather than left small.
+    // A partial chunk just before the new points is refilled rather than left small. (One that
+    // reaches into the new points is read by `overlapping`, and must not be read twice.)
     previous.Bind(1, static_cast<int64_t>(e->id)).Bind(2, lo);
     SLUICE_ASSIGN_OR_RETURN(bool has_previous, previous.Step());
     if (has_previous && static_cast<size_t>(previous.ColumnInt(1)) < options_.chunk_points) {
@@ -654,6 +557,8 @@ Status Store::Checkpoint() {
 
 Status Store::EnforceRetention(int64_t now_ms) {
   if (options_.retention_ms <= 0) return Status::OK();
+  // maintenance_db_ is shared with Checkpoint(), which another thread may be running.
+  std::lock_guard<std::mutex> one(checkpoint_mu_);
   const int64_t cutoff = now_ms - options_.retention_ms;
   std::vector<Entry*> all;
   {
@@ -865,13 +770,7 @@ Status Store::Annotations(const AnnotationRequest& request, std::vector<Annotati
     a.end_ms = query->ColumnInt(1);
     a.title = std::string(query->ColumnText(2));
     a.text = std::string(query->ColumnText(3));
-    std::string_view tags = query->ColumnText(4);
-    while (!tags.empty()) {
-      size_t end = tags.find('\x1f');
-      a.tags.emplace_back(tags.substr(0, end));
-      if (end == std::string_view::npos) break;
-      tags.remove_prefix(end + 1);
-    }
+    SplitAnnotationTags(query->ColumnText(4), &a.tags);
     if (matcher.Matches(a)) out->push_back(std::move(a));
   }
   query = Statement();

@@ -1,4 +1,5 @@
-// Store: Sluice's embedded time-series store, a SeriesSource kept in one SQLite file.
+// Store: Sluice's embedded time-series store in one SQLite file (a TimeSeriesStore; PgStore in
+// store/pg_store.h keeps the same store in PostgreSQL for several replicas).
 //
 // Layout (docs/storage.md has every on-disk value): a series catalog (name + tags -> id), sealed
 // chunks of compressed points per series (store/chunk.h), and a write-ahead table of committed but
@@ -18,7 +19,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -29,43 +29,14 @@
 
 #include "common/status.h"
 #include "source/series_source.h"
+#include "store/group_commit.h"
 #include "store/sqlite.h"
+#include "store/time_series_store.h"
 #include "store/write_batch.h"
 
 namespace sluice::store {
 
-struct StoreOptions {
-  // Points older than this are deleted in the background; 0 keeps everything.
-  int64_t retention_ms = 30LL * 86'400'000;
-  // Points per sealed chunk. Larger chunks compress better and decode faster; a checkpoint rewrites
-  // the last, partial chunk of every series written since the previous one.
-  size_t chunk_points = 1000;
-  // How often the head is moved into chunks, and the write-ahead size that forces it sooner.
-  int64_t checkpoint_interval_ms = 60'000;
-  int64_t checkpoint_wal_bytes = 64LL << 20;
-  // How often retention runs.
-  int64_t retention_interval_ms = 60'000;
-  // synchronous=FULL: a commit survives power loss, not only a process crash. NORMAL is faster.
-  bool sync_commits = true;
-  // Run the checkpoint and retention threads (tests may drive them by hand).
-  bool background = true;
-};
-
-// What a write did. Points of lines that failed are counted in `dropped`.
-struct WriteResult {
-  size_t written = 0;
-  size_t dropped = 0;
-  std::vector<std::string> errors;  // at most a few, each naming the line
-};
-
-struct StoreStats {
-  size_t series = 0;
-  size_t head_points = 0;
-  size_t chunks = 0;
-  int64_t file_bytes = 0;
-};
-
-class Store : public SeriesSource {
+class Store : public TimeSeriesStore {
  public:
   // Opens or creates `dir`/sluice.db and replays unfinished batches. Fails when the file belongs to
   // a newer format, or (kUnavailable) when another process has the store open.
@@ -75,22 +46,21 @@ class Store : public SeriesSource {
 
   // Commits the batch durably and makes it visible. Lines whose series already exists with another
   // value type are dropped and reported in `result` (the rest is kept). Thread-safe.
-  Status Write(WriteBatch* batch, WriteResult* result);
+  Status Write(WriteBatch* batch, WriteResult* result) override;
 
-  Status AddAnnotation(const Annotation& event);
+  Status AddAnnotation(const Annotation& event) override;
   // Deletes matching series with all their points; *deleted counts them.
   Status DeleteSeries(const NameMatcher& matcher, const std::vector<TagFilter>& filters,
-                      size_t* deleted);
+                      size_t* deleted) override;
   // Moves every head into chunks now.
-  Status Checkpoint();
+  Status Checkpoint() override;
   // Deletes points older than now_ms - retention.
-  Status EnforceRetention(int64_t now_ms);
-  StoreStats Stats();
+  Status EnforceRetention(int64_t now_ms) override;
+  StoreStats Stats() override;
   const std::string& path() const { return path_; }
 
   // SeriesSource
   std::string_view name() const override { return "store"; }
-  bool MayBlock() const override { return true; }
   Status ListNames(std::vector<std::string>* out) override;
   Status TagKeys(const std::vector<TagFilter>& filters, std::vector<std::string>* out) override;
   Status TagValues(std::string_view key, const std::vector<TagFilter>& filters,
@@ -100,13 +70,12 @@ class Store : public SeriesSource {
 
  private:
   struct Entry;
-  struct Writer;
   class ReaderPool;
 
   Store(std::string path, StoreOptions options);
   Status Init();
   Status Recover();
-  Status CommitGroup(const std::vector<Writer*>& group);
+  Status CommitGroup(const std::vector<GroupCommit::Writer*>& group);
   Status CheckpointLocked();
   void Background();
   Entry* FindEntry(const std::string& key);
@@ -124,11 +93,9 @@ class Store : public SeriesSource {
   std::vector<std::unique_ptr<Entry>> entries_;
   std::unordered_map<std::string, uint32_t> ids_;  // SeriesKey -> id
 
-  // Group commit.
-  std::mutex queue_mu_;
-  std::deque<Writer*> writers_;
+  GroupCommit queue_;
   std::mutex commit_mu_;  // held by the leader while committing and by checkpoints
-  std::mutex checkpoint_mu_;  // one checkpoint at a time
+  std::mutex checkpoint_mu_;  // one checkpoint or retention pass (maintenance_db_) at a time
   std::unique_ptr<Database> writer_db_;
   std::unique_ptr<Database> maintenance_db_;
   int64_t last_wal_seq_ = 0;        // guarded by commit_mu_

@@ -288,5 +288,19 @@ TEST_F(StoreTest, RandomisedAgainstAMap) {
   }
 }
 
+// A checkpoint that lands points inside the series' last, partial chunk rewrites that chunk once:
+// it is both "the partial chunk before the new points" and "a chunk they overlap".
+TEST_F(StoreTest, CheckpointIntoThePartialChunkItOverlaps) {
+  Write("m", {}, {{10, 1}, {20, 2}, {30, 3}});
+  ASSERT_TRUE(store_->Checkpoint().ok());
+  Write("m", {}, {{15, 1.5}, {20, 2.5}});
+  ASSERT_TRUE(store_->Checkpoint().ok());
+  auto s = Fetch("m");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].times_ms, (std::vector<int64_t>{10, 15, 20, 30}));
+  EXPECT_EQ(s[0].values, (std::vector<double>{1, 1.5, 2.5, 3}));
+  EXPECT_EQ(store_->Stats().chunks, 1u);
+}
+
 }  // namespace
 }  // namespace sluice::store

@@ -38,6 +38,24 @@ void ParseSeriesKey(std::string_view key, std::string* name, Tags* tags) {
   }
 }
 
+std::string JoinAnnotationTags(const std::vector<std::string>& tags) {
+  std::string joined;
+  for (const auto& t : tags) {
+    if (!joined.empty()) joined.push_back('\x1f');
+    joined += t;
+  }
+  return joined;
+}
+
+void SplitAnnotationTags(std::string_view joined, std::vector<std::string>* out) {
+  while (!joined.empty()) {
+    size_t end = joined.find('\x1f');
+    out->emplace_back(joined.substr(0, end));
+    if (end == std::string_view::npos) break;
+    joined.remove_prefix(end + 1);
+  }
+}
+
 uint32_t WriteBatch::AddSeries(const std::string& key, ValueType type, size_t line) {
   scratch_.assign(key);
   scratch_.push_back(static_cast<char>(type));

@@ -23,6 +23,11 @@ std::string SeriesKey(std::string_view name, const Tags& tags);
 // Splits a SeriesKey back into name and tags.
 void ParseSeriesKey(std::string_view key, std::string* name, Tags* tags);
 
+// An annotation's tags as the stores keep them: joined by the byte 0x1F (docs/storage.md).
+std::string JoinAnnotationTags(const std::vector<std::string>& tags);
+// Appends the tags of a joined string to *out.
+void SplitAnnotationTags(std::string_view joined, std::vector<std::string>* out);
+
 class WriteBatch {
  public:
   struct BatchSeries {

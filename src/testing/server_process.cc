@@ -62,10 +62,23 @@ std::string ReadWholeFile(const std::string& path) {
 // Forks and execs `argv` with stdin from /dev/null and stdout/stderr on the given descriptors.
 // Returns the child's pid, or -1 with *error set.
 pid_t Spawn(const std::vector<std::string>& args, int stdout_fd, int stderr_fd,
-            std::string* error) {
+            std::string* error,
+            const std::vector<std::pair<std::string, std::string>>& env = {}) {
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // The child's environment: ours, with `env` replacing or adding entries.
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    bool replaced = false;
+    for (const auto& [name, value] : env) replaced |= entry.starts_with(name + "=");
+    if (!replaced) env_storage.emplace_back(entry);
+  }
+  for (const auto& [name, value] : env) env_storage.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (std::string& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
   int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (devnull < 0) {
     *error = fmt::format("open /dev/null: {}", std::strerror(errno));
@@ -94,7 +107,7 @@ pid_t Spawn(const std::vector<std::string>& args, int stdout_fd, int stderr_fd,
     if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
       for (int fd = 3; fd < 65536; ++fd) ::close(fd);
     }
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(devnull);
@@ -183,7 +196,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerConfig& config,
     if (stderr_fd >= 0) ::close(stderr_fd);
     return nullptr;
   }
-  server->pid_ = Spawn(args, pipe_fds[1], stderr_fd, error);
+  server->pid_ = Spawn(args, pipe_fds[1], stderr_fd, error, config.env);
   ::close(pipe_fds[1]);
   ::close(stderr_fd);
   server->drain_ = std::make_unique<StdoutDrain>();

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sluice::testing {
@@ -42,6 +43,8 @@ struct ServerConfig {
   // on the library, such as examples/custom_source); `listen`, `demo` and `config_toml` are then
   // ignored. It must print the same ready line.
   std::vector<std::string> command;
+  // Environment variables set for the child on top of the test's own ("SLUICE_PG_DSN", dsn).
+  std::vector<std::pair<std::string, std::string>> env;
 };
 
 class ServerProcess {
