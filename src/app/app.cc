@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <tuple>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -11,18 +12,24 @@
 #include "http/status_map.h"
 #include "ingest/demo_feed.h"
 #include "ingest/write_api.h"
+#include "protocol/graphite_api.h"
 #include "source/catalog.h"
 #include "source/demo.h"
+#include "sql/sources.h"
+#include "store/open_store.h"
 
 namespace sluice {
 namespace {
 
-using Endpoint = Status (protocol::JsonApi::*)(std::string_view body, std::string* out);
+using Endpoint = Status (protocol::JsonApi::*)(std::string_view body, std::string* out,
+                                               const protocol::RequestContext& context);
 
 http::Handler Wrap(std::shared_ptr<protocol::JsonApi> api, Endpoint endpoint) {
   return [api = std::move(api), endpoint](const http::Request& request) {
     http::Response response;
-    Status status = ((*api).*endpoint)(request.body, &response.body);
+    protocol::RequestContext context;
+    context.cancelled = request.cancelled;
+    Status status = ((*api).*endpoint)(request.body, &response.body, context);
     if (!status.ok()) return http::ErrorResponse(status);
     return response;
   };
@@ -42,6 +49,55 @@ http::Handler WrapWrite(std::shared_ptr<ingest::WriteApi> api, WriteEndpoint end
     if (!status.ok()) return http::ErrorResponse(status);
     return response;
   };
+}
+
+using GraphiteEndpoint = Status (protocol::GraphiteApi::*)(const protocol::GraphiteRequest&,
+                                                           protocol::GraphiteResponse*);
+
+// Graphite clients read the error text from "error" (graphite-web's tag endpoints), Grafana from
+// "message": both carry the message.
+http::Handler WrapGraphite(std::shared_ptr<protocol::GraphiteApi> api, GraphiteEndpoint endpoint) {
+  return [api = std::move(api), endpoint](const http::Request& request) {
+    protocol::GraphiteRequest in;
+    in.query = request.query;
+    in.body = request.body;
+    in.content_type = request.header ? request.header("Content-Type") : std::string_view();
+    in.path = request.path;
+    in.context.cancelled = request.cancelled;
+    protocol::GraphiteResponse out;
+    Status status = ((*api).*endpoint)(in, &out);
+    if (!status.ok()) return InfluxError(status);
+    http::Response response;
+    response.body = std::move(out.body);
+    response.content_type = std::move(out.content_type);
+    return response;
+  };
+}
+
+// graphite-web's HTTP API (protocol/graphite_api.h) for Grafana's built-in Graphite datasource.
+// GET /metrics is graphite's find; POST /metrics stays the JSON plugins' endpoint. graphite's
+// /tags/<tag> is not routed: the router matches fixed suffixes only (Grafana no longer calls it).
+void AddGraphiteRoutes(std::shared_ptr<protocol::GraphiteApi> api, http::Router* router) {
+  using http::Method;
+  const bool blocking = api->MayBlock();
+  const std::vector<Method> get_post = {Method::kGet, Method::kPost};
+  const std::tuple<const char*, std::vector<Method>, GraphiteEndpoint> routes[] = {
+      {"render", get_post, &protocol::GraphiteApi::Render},
+      {"metrics/find", get_post, &protocol::GraphiteApi::MetricsFind},
+      {"metrics/expand", get_post, &protocol::GraphiteApi::MetricsExpand},
+      {"metrics/index.json", get_post, &protocol::GraphiteApi::MetricsIndex},
+      {"metrics", {Method::kGet}, &protocol::GraphiteApi::MetricsFind},
+      {"tags", {Method::kGet}, &protocol::GraphiteApi::TagList},
+      {"tags/findSeries", get_post, &protocol::GraphiteApi::FindSeries},
+      {"tags/autoComplete/tags", get_post, &protocol::GraphiteApi::AutoCompleteTags},
+      {"tags/autoComplete/values", get_post, &protocol::GraphiteApi::AutoCompleteValues},
+      {"functions", {Method::kGet}, &protocol::GraphiteApi::Functions},
+      {"version", {Method::kGet}, &protocol::GraphiteApi::Version},
+      {"events/get_data", get_post, &protocol::GraphiteApi::Events},
+  };
+  for (const auto& [suffix, methods, endpoint] : routes) {
+    router->Add({suffix, methods, WrapGraphite(api, endpoint), blocking});
+  }
 }
 
 }  // namespace
@@ -142,6 +198,15 @@ int Serve(const Config& config, std::vector<std::shared_ptr<SeriesSource>> sourc
   auto catalog = std::make_shared<Catalog>();
   if (config.demo) catalog->Add(MakeDemoSource());
   for (auto& s : sources) catalog->Add(std::move(s));
+  for (const auto& source_config : config.sources) {
+    auto source = sql::MakeSource(source_config);
+    if (!source.ok()) {
+      spdlog::error("cannot set up source \"{}\": {}", source_config.name,
+                    source.status().message());
+      return 2;
+    }
+    catalog->Add(std::move(source).value());
+  }
 
   std::error_code ec;
   if (!config.data_dir.empty()) std::filesystem::create_directories(config.data_dir, ec);
@@ -150,10 +215,17 @@ int Serve(const Config& config, std::vector<std::shared_ptr<SeriesSource>> sourc
     return 2;
   }
 
-  std::shared_ptr<store::Store> store;
+  std::shared_ptr<store::TimeSeriesStore> store;
   std::unique_ptr<ingest::DemoFeed> demo_feed;
-  if (config.store == "sqlite" && !config.data_dir.empty()) {
-    auto opened = store::Store::Open(config.data_dir, config.store_options);
+  const bool postgres = config.store == "postgresql";
+  if (postgres && config.store_url.empty()) {
+    spdlog::error("the postgresql store needs a URL: --store postgresql://user@host:port/db or "
+                  "[store] url");
+    return 2;
+  }
+  if (postgres || (config.store == "sqlite" && !config.data_dir.empty())) {
+    auto opened =
+        store::OpenStore(postgres ? config.store_url : config.data_dir, config.store_options);
     if (!opened.ok()) {
       spdlog::error("cannot open the store: {}", opened.status().message());
       return 2;
@@ -173,6 +245,7 @@ int Serve(const Config& config, std::vector<std::shared_ptr<SeriesSource>> sourc
   auto api = std::make_shared<protocol::JsonApi>(catalog, config.api);
   http::Router router = MakeJsonRouter(api, config.base_path);
   if (store) AddWriteRoutes(std::make_shared<ingest::WriteApi>(store.get()), &router);
+  AddGraphiteRoutes(std::make_shared<protocol::GraphiteApi>(catalog, config.api), &router);
   http::ServerOptions http_options = config.http;
   http_options.handle_signals = true;  // from before the ready line is printed
   http::Server server(http_options, std::move(router));
