@@ -211,51 +211,9 @@ class Parser {
 
   Result<int64_t> Offset(std::string_view offset) const {
     if (offset.empty()) return int64_t{0};
-    const std::string raw(offset);
-    int64_t sign = 1;
-    if (offset[0] == '-') {
-      sign = -1;
-      offset.remove_prefix(1);
-    } else if (offset[0] == '+') {
-      offset.remove_prefix(1);
-    }
-    int64_t total = 0;
-    while (!offset.empty()) {
-      size_t n = 0;
-      while (n < offset.size() && offset[n] >= '0' && offset[n] <= '9') ++n;
-      int64_t count = 0;
-      if (!ToInt(offset.substr(0, n), &count) || count > kMaxCount) {
-        return Bad("expected a count in offset '" + raw + "'");
-      }
-      offset.remove_prefix(n);
-      n = 0;
-      while (n < offset.size() && std::isalpha(static_cast<unsigned char>(offset[n]))) ++n;
-      const std::string_view unit = offset.substr(0, n);
-      offset.remove_prefix(n);
-      int64_t unit_ms;
-      if (unit.starts_with("s")) {
-        unit_ms = kSecondMs;
-      } else if (unit.starts_with("min")) {
-        unit_ms = 60 * kSecondMs;
-      } else if (unit.starts_with("h")) {
-        unit_ms = 3600 * kSecondMs;
-      } else if (unit.starts_with("d")) {
-        unit_ms = kDayMs;
-      } else if (unit.starts_with("w")) {
-        unit_ms = 7 * kDayMs;
-      } else if (unit.starts_with("mon")) {
-        unit_ms = 30 * kDayMs;
-      } else if (unit.starts_with("y")) {
-        unit_ms = 365 * kDayMs;
-      } else {
-        return Bad("invalid offset unit '" + std::string(unit) +
-                   "' (expected s, min, h, d, w, mon or y)");
-      }
-      if (count > kMaxAbsTimeMs / unit_ms) return Bad("offset '" + raw + "' is out of range");
-      total += count * unit_ms;
-      if (total > kMaxAbsTimeMs) return Bad("offset '" + raw + "' is out of range");
-    }
-    return sign * total;
+    auto ms = ParseGraphiteOffset(offset);
+    if (!ms.ok()) return Bad(ms.status().message());
+    return ms;
   }
 
   std::string_view text_;
@@ -263,6 +221,55 @@ class Parser {
 };
 
 }  // namespace
+
+Result<int64_t> ParseGraphiteOffset(std::string_view text) {
+  std::string_view rest = text;
+  int64_t sign = 1;
+  if (!rest.empty() && (rest[0] == '+' || rest[0] == '-')) {
+    sign = rest[0] == '-' ? -1 : 1;
+    rest.remove_prefix(1);
+  }
+  if (text.empty()) return InvalidArgument("expected a number");
+  int64_t total = 0;  // a sign alone ("now-") is no offset, as in graphite-web
+  while (!rest.empty()) {
+    size_t digits = 0;
+    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+    int64_t count = 0;
+    if (digits == 0) return InvalidArgument("expected a number");
+    if (!ToInt(rest.substr(0, digits), &count) || count > kMaxCount) {
+      return InvalidArgument("out of range");
+    }
+    rest.remove_prefix(digits);
+    size_t letters = 0;
+    while (letters < rest.size() && std::isalpha(static_cast<unsigned char>(rest[letters]))) {
+      ++letters;
+    }
+    const std::string_view unit = rest.substr(0, letters);
+    rest.remove_prefix(letters);
+    int64_t unit_ms;
+    if (unit.starts_with("s")) {
+      unit_ms = kSecondMs;
+    } else if (unit.starts_with("min")) {
+      unit_ms = 60 * kSecondMs;
+    } else if (unit.starts_with("h")) {
+      unit_ms = 3600 * kSecondMs;
+    } else if (unit.starts_with("d")) {
+      unit_ms = kDayMs;
+    } else if (unit.starts_with("w")) {
+      unit_ms = 7 * kDayMs;
+    } else if (unit.starts_with("mon")) {
+      unit_ms = 30 * kDayMs;
+    } else if (unit.starts_with("y")) {
+      unit_ms = 365 * kDayMs;
+    } else {
+      return InvalidArgument("unknown unit '{}' (expected s, min, h, d, w, mon or y)", unit);
+    }
+    if (count > kMaxAbsTimeMs / unit_ms) return InvalidArgument("out of range");
+    total += count * unit_ms;
+    if (total > kMaxAbsTimeMs) return InvalidArgument("out of range");
+  }
+  return sign * total;
+}
 
 Result<int64_t> ParseGraphiteTime(std::string_view text, int64_t now_ms) {
   return Parser(text, now_ms).Parse();

@@ -24,7 +24,13 @@ namespace sluice {
 // Parses `text` relative to `now_ms` (epoch ms). Returns epoch milliseconds: whole seconds for
 // every form except "now" and now-relative offsets, which keep now_ms's milliseconds.
 // InvalidArgument naming the text and the part that is wrong ("unknown day reference 'xyz'",
-// "invalid offset unit 'm'"). Out-of-range dates and times (February 30th, 25:00) are errors.
+// "unknown unit 'm'"). Out-of-range dates and times (February 30th, 25:00) are errors.
 Result<int64_t> ParseGraphiteTime(std::string_view text, int64_t now_ms);
+
+// graphite's parseTimeOffset: an optional sign, then one or more <count><unit> pairs ("5min",
+// "-1d", "1h30min"), units as above. Returns signed milliseconds. InvalidArgument with a short
+// reason that callers wrap: "expected a number", "unknown unit 'x' (expected s, min, h, d, w, mon
+// or y)", "out of range". Shared by time parsing and the expression language's interval strings.
+Result<int64_t> ParseGraphiteOffset(std::string_view text);
 
 }  // namespace sluice

@@ -177,8 +177,10 @@ TEST(KernelsTest, ParseInterval) {
   EXPECT_EQ(*ParseInterval("1mon"), 30 * 86'400'000LL);
   EXPECT_EQ(*ParseInterval("1y"), 365 * 86'400'000LL);
   EXPECT_EQ(*ParseInterval("10s"), 10'000);
-  EXPECT_EQ(ParseInterval("5x").status().message(), "invalid interval '5x': unknown unit 'x'");
-  EXPECT_EQ(ParseInterval("5m").status().message(), "invalid interval '5m': unknown unit 'm'");
+  EXPECT_EQ(ParseInterval("5x").status().message(), "invalid interval '5x': unknown unit 'x' "
+       "(expected s, min, h, d, w, mon or y)");
+  EXPECT_EQ(ParseInterval("5m").status().message(), "invalid interval '5m': unknown unit 'm' "
+       "(expected s, min, h, d, w, mon or y)");
   EXPECT_FALSE(ParseInterval("").ok());
   EXPECT_FALSE(ParseInterval("min").ok());
   EXPECT_FALSE(ParseInterval("99999999999999999999s").ok());

@@ -9,10 +9,11 @@
 #include <numeric>
 #include <string>
 
+#include "common/graphite_time.h"
+
 namespace sluice::expr {
 namespace {
 
-constexpr int64_t kSecondMs = 1000;
 
 // Sums the non-None entries; *count gets how many there were.
 double SumPresent(const double* v, size_t n, size_t* count) {
@@ -214,54 +215,9 @@ const std::vector<std::string>& AggFnNamesWithAliases() {
 }
 
 Result<int64_t> ParseInterval(std::string_view text) {
-  std::string_view rest = text;
-  int64_t sign = 1;
-  if (!rest.empty() && (rest[0] == '+' || rest[0] == '-')) {
-    sign = rest[0] == '-' ? -1 : 1;
-    rest.remove_prefix(1);
-  }
-  if (rest.empty()) return InvalidArgument("invalid interval '{}': no number", text);
-  int64_t total = 0;
-  while (!rest.empty()) {
-    size_t digits = 0;
-    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
-    if (digits == 0) return InvalidArgument("invalid interval '{}': expected a number", text);
-    int64_t count = 0;
-    auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + digits, count);
-    if (ec != std::errc() || count > 1'000'000'000'000) {
-      return InvalidArgument("invalid interval '{}': number too large", text);
-    }
-    rest.remove_prefix(digits);
-    size_t letters = 0;
-    while (letters < rest.size() && std::isalpha(static_cast<unsigned char>(rest[letters]))) {
-      ++letters;
-    }
-    std::string_view unit = rest.substr(0, letters);
-    rest.remove_prefix(letters);
-    int64_t unit_ms;
-    if (unit.starts_with("s")) {
-      unit_ms = kSecondMs;
-    } else if (unit.starts_with("min")) {
-      unit_ms = 60 * kSecondMs;
-    } else if (unit.starts_with("h")) {
-      unit_ms = 3600 * kSecondMs;
-    } else if (unit.starts_with("d")) {
-      unit_ms = 86400 * kSecondMs;
-    } else if (unit.starts_with("w")) {
-      unit_ms = 7 * 86400 * kSecondMs;
-    } else if (unit.starts_with("mon")) {
-      unit_ms = 30 * 86400 * kSecondMs;
-    } else if (unit.starts_with("y")) {
-      unit_ms = 365 * 86400 * kSecondMs;
-    } else {
-      return InvalidArgument("invalid interval '{}': unknown unit '{}'", text, unit);
-    }
-    total += count * unit_ms;
-    if (total > int64_t{1'000'000'000'000'000}) {
-      return InvalidArgument("invalid interval '{}': too long", text);
-    }
-  }
-  return sign * total;
+  auto ms = ParseGraphiteOffset(text);
+  if (!ms.ok()) return InvalidArgument("invalid interval '{}': {}", text, ms.status().message());
+  return ms;
 }
 
 bool XffOk(const double* values, size_t n, double xfiles_factor) {

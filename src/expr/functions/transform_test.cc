@@ -239,7 +239,8 @@ TEST(TransformTest, Errors) {
     const char* message;  // a prefix of the error
   };
   const ErrorCase cases[] = {
-      {"summarize(a.b, '5x')", "summarize: invalid interval '5x': unknown unit 'x'"},
+      {"summarize(a.b, '5x')", "summarize: invalid interval '5x': unknown unit 'x' "
+       "(expected s, min, h, d, w, mon or y)"},
       {"summarize(a.b, '-1h')", "summarize: intervalString must be a positive interval, got '-1h'"},
       {"summarize(a.b, '0s')", "summarize: intervalString must be a positive interval"},
       {"summarize(a.b, '1h', 'nope')", "summarize: argument 3 (func) must be one of"},

@@ -167,7 +167,8 @@ TEST(WindowTest, Errors) {
   };
   const ErrorCase cases[] = {
       {"movingAverage(a.b, 'abc')", "movingAverage: invalid interval 'abc'"},
-      {"movingSum(a.b, '5x')", "movingSum: invalid interval '5x': unknown unit 'x'"},
+      {"movingSum(a.b, '5x')", "movingSum: invalid interval '5x': unknown unit 'x' "
+       "(expected s, min, h, d, w, mon or y)"},
       {"movingAverage(a.b, 1e12)", "movingAverage: windowSize must be a point count"},
       {"movingAverage(a.b, '100y')", "movingAverage: windowSize '100y' is longer than"},
       {"movingWindow(a.b, 3, 'nope')", "movingWindow: argument 3 (func) must be one of"},
