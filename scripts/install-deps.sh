@@ -9,13 +9,17 @@ BUILD_PKGS=(g++ cmake make pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev)
 TEST_PKGS=(curl python3 postgresql)
 BENCH_PKGS=(wrk nginx-light influxdb influxdb-client)
+# graphite-web 1.1.8 as golden oracle and benchmark peer (tools/graphite/).
+GRAPHITE_PKGS=(python3 curl graphite-web python3-whisper gunicorn)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-build}" in
   build) ;;
-  test) want+=("${TEST_PKGS[@]}") ;;
-  bench) want+=("${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+  # graphite-web too: tests/graphite_side_by_side_test.cc runs it as the reference.
+  test) want+=("${TEST_PKGS[@]}" "${GRAPHITE_PKGS[@]}") ;;
+  bench) want+=("${TEST_PKGS[@]}" "${BENCH_PKGS[@]}" "${GRAPHITE_PKGS[@]}") ;;
+  graphite) want+=("${GRAPHITE_PKGS[@]}") ;;
+  *) echo "usage: $0 [build|test|bench|graphite]" >&2; exit 2 ;;
 esac
 
 missing=()
