@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/time.h"
 #include "testing/http_client.h"
 #include "testing/json.h"
 #include "testing/protocol_checks.h"
@@ -47,25 +48,11 @@ constexpr auto kTrialBudget = std::chrono::seconds(10);
 constexpr auto kTestBudget = std::chrono::seconds(120);
 constexpr uint32_t kSeed = 20261123;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string Iso(int64_t ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm t{};
-  ::gmtime_r(&seconds, &t);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.tm_year + 1900, t.tm_mon + 1,
-                     t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ms % 1000);
-}
-
 std::string QueryBody(std::string_view target, int64_t from_ms, int64_t to_ms) {
   return fmt::format(
       R"({{"range":{{"from":"{}","to":"{}","raw":{{"from":"now-6h","to":"now"}}}},)"
       R"("intervalMs":1,"maxDataPoints":10000000,"targets":[{{"target":{},"refId":"A"}}]}})",
-      Iso(from_ms), Iso(to_ms), JsonQuote(target));
+      FormatTimestampMs(from_ms), FormatTimestampMs(to_ms), JsonQuote(target));
 }
 
 // What writer `w` writes as line `i` of batch `b`: the time offset from the trial's t0 and the two

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/time.h"
 #include "testing/annotations.h"
 #include "testing/http_client.h"
 #include "testing/json.h"
@@ -46,14 +47,6 @@ int64_t WallMs() {
 
 // The start of the hour two hours back.
 const int64_t kBase = (WallMs() / kHour) * kHour - 2 * kHour;
-
-std::string Iso(int64_t ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm t{};
-  ::gmtime_r(&seconds, &t);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.tm_year + 1900, t.tm_mon + 1,
-                     t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ms % 1000);
-}
 
 std::string Quote(std::string_view s) {
   std::string out = "'";
@@ -134,11 +127,12 @@ class SqlSourcesTest : public ::testing::Test {
     // sort them.
     for (int i = 5; i >= 0; --i) {
       sql += fmt::format("INSERT INTO orders VALUES ({}, {}, {}, {}, {});", i + 1,
-                         Quote(Iso(kBase + i * 10 * kMinute)), Quote(i % 2 ? "us" : "eu"),
+                         Quote(FormatTimestampMs(kBase + i * 10 * kMinute)),
+                         Quote(i % 2 ? "us" : "eu"),
                          Quote(i < 3 ? "widget" : "gadget"), i + 1);
     }
     sql += fmt::format("INSERT INTO orders VALUES (7, {}, {}, 'gizmo', 100);",
-                       Quote(Iso(kBase + kMinute)), Quote(kHostile));
+                       Quote(FormatTimestampMs(kBase + kMinute)), Quote(kHostile));
     // Readings: epoch seconds, a declared TIMESTAMP column in SQLite's own text format, a NULL
     // value and a row without a time.
     for (int k = 0; k < 3; ++k) {
@@ -166,11 +160,11 @@ class SqlSourcesTest : public ::testing::Test {
     std::string text = "time,meter,kwh\n";
     text += fmt::format("{},north,1.5\n", (kBase) / 1000);
     text += fmt::format("{},\"{}\",2\n", kBase, "it's; -- /* $1");
-    text += fmt::format("{},north,\n", Iso(kBase + kMinute));
+    text += fmt::format("{},north,\n", FormatTimestampMs(kBase + kMinute));
     if (second_version) {
       text = "time,meter,kwh,volts\n";
-      text += fmt::format("{},north,7,230\n", Iso(kBase));
-      text += fmt::format("{},south,8,231\n", Iso(kBase));
+      text += fmt::format("{},north,7,230\n", FormatTimestampMs(kBase));
+      text += fmt::format("{},south,8,231\n", FormatTimestampMs(kBase));
     }
     return text;
   }
@@ -304,7 +298,7 @@ path = "{missing}"
     std::string body = fmt::format(
         R"({{"range":{{"from":"{}","to":"{}"}},"intervalMs":1,"maxDataPoints":1000000,)"
         R"("targets":[{{"target":{},"refId":"A"{}}}]{}}})",
-        Iso(kBase - kHour), Iso(kBase + 2 * kHour), JsonQuote(target),
+        FormatTimestampMs(kBase - kHour), FormatTimestampMs(kBase + 2 * kHour), JsonQuote(target),
         payload.empty() ? "" : fmt::format(R"(,"payload":{})", payload),
         extra.empty() ? "" : "," + std::string(extra));
     return Post("/query", body);
@@ -489,7 +483,7 @@ TEST_F(SqlSourcesTest, RequestMacros) {
   std::string body = fmt::format(
       R"({{"range":{{"from":"{}","to":"{}"}},"intervalMs":30000,"maxDataPoints":321,)"
       R"("targets":[{{"target":"macros.echo","refId":"A"}}]}})",
-      Iso(kBase), Iso(kBase + kHour));
+      FormatTimestampMs(kBase), FormatTimestampMs(kBase + kHour));
   QueryView view;
   ASSERT_TRUE(ParseQueryResponse(Post("/query", body), &view));
   std::map<std::string, std::string> values;
@@ -498,7 +492,7 @@ TEST_F(SqlSourcesTest, RequestMacros) {
     EXPECT_EQ(s.points[0].time_ms, kBase + kHour);
     values[s.target] = fmt::format("{}", s.points[0].value.value_or(-1));
     // Text columns are labels: the bound range start as SQLite saw it, and $__target.
-    EXPECT_EQ(s.tags, (TagMap{{"target", "macros.echo"}, {"time_from", Iso(kBase)}}));
+    EXPECT_EQ(s.tags, (TagMap{{"target", "macros.echo"}, {"time_from", FormatTimestampMs(kBase)}}));
   }
   EXPECT_EQ(values, (std::map<std::string, std::string>{
                         {"interval_ms", "30000"}, {"max_points", "321"}, {"span_s", "3600"}}));
@@ -520,7 +514,7 @@ TEST_F(SqlSourcesTest, Annotations) {
   auto annotations = [&](std::string_view query, int64_t from, int64_t to) {
     std::string b = fmt::format(
         R"({{"range":{{"from":"{}","to":"{}"}},"annotation":{{"name":"d","query":{}}}}})",
-        Iso(from), Iso(to), JsonQuote(query));
+        FormatTimestampMs(from), FormatTimestampMs(to), JsonQuote(query));
     std::vector<Event> events;
     EXPECT_TRUE(ParseOldAnnotations(Post("/annotations", b), &events));
     std::vector<std::string> titles;
@@ -541,7 +535,7 @@ TEST_F(SqlSourcesTest, Annotations) {
   // The NEW plugin's annotation query through /query.
   std::string anno = fmt::format(
       R"({{"range":{{"from":"{}","to":"{}"}},"targets":[{{"target":"deploys","refId":"Anno"}}]}})",
-      Iso(kBase), Iso(kBase + kHour));
+      FormatTimestampMs(kBase), FormatTimestampMs(kBase + kHour));
   QueryView view;
   ASSERT_TRUE(ParseQueryResponse(Post("/query", anno), &view));
   ASSERT_EQ(view.tables.size(), 1u);
@@ -653,7 +647,7 @@ TEST_F(SqlSourcesTest, CsvReloadsWhenTheFileChanges) {
   ASSERT_NE(Named(view, "plant.volts", {{"meter", "south"}}), nullptr);
 
   // A malformed rewrite is an error naming file, line and column, until the file is fixed.
-  WriteCsv("time,meter,kwh\n" + Iso(kBase) + ",north,1\n" + Iso(kBase) + ",south,1;5\n");
+  WriteCsv("time,meter,kwh\n" + FormatTimestampMs(kBase) + ",north,1\n" + FormatTimestampMs(kBase) + ",south,1;5\n");
   HttpResponse r;
   for (int i = 0; i < 75; ++i) {
     r = Query("plant.kwh");

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/time.h"
 #include "testing/annotations.h"
 #include "testing/http_client.h"
 #include "testing/json.h"
@@ -44,24 +45,9 @@ constexpr int64_t kSecond = 1000;
 constexpr int64_t kMinute = 60 * kSecond;
 constexpr int64_t kHour = 60 * kMinute;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The start of the hour before the current one: the base of most tests' timestamps (a whole
 // hour, so every line-protocol precision can express it).
 int64_t BaseMs() { return (NowMs() / kHour) * kHour - kHour; }
-
-// RFC 3339 with milliseconds, UTC: "2026-11-23T20:00:00.000Z".
-std::string Iso(int64_t ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm t{};
-  ::gmtime_r(&seconds, &t);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.tm_year + 1900, t.tm_mon + 1,
-                     t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ms % 1000);
-}
 
 // A /query body for one target over [from_ms, to_ms] that never consolidates (intervalMs 1 and a
 // huge maxDataPoints), so the response holds the raw points.
@@ -70,7 +56,7 @@ std::string QueryBody(std::string_view target, int64_t from_ms, int64_t to_ms,
   return fmt::format(
       R"({{"range":{{"from":"{}","to":"{}","raw":{{"from":"now-6h","to":"now"}}}},)"
       R"("intervalMs":1,"maxDataPoints":10000000,"targets":[{{"target":{},"refId":{}}}]}})",
-      Iso(from_ms), Iso(to_ms), JsonQuote(target), JsonQuote(ref_id));
+      FormatTimestampMs(from_ms), FormatTimestampMs(to_ms), JsonQuote(target), JsonQuote(ref_id));
 }
 
 // Points of a series as "time:value" strings ("null" for JSON null), for readable comparisons.
@@ -548,14 +534,14 @@ TEST(StoreIntegrationTest, JsonWriteRoundTrips) {
   ASSERT_TRUE(server.Start());
   const int64_t t0 = BaseMs();
   // RFC 3339 with an offset: t0 + 3 s written as local time one hour east of UTC.
-  const std::string east = Iso(t0 + 3000 + kHour);
+  const std::string east = FormatTimestampMs(t0 + 3000 + kHour);
   const std::string with_offset = east.substr(0, east.size() - 1) + "+01:00";
   std::string body = fmt::format(
       R"({{"series":[)"
       R"({{"name":"api.temp","tags":{{"room":"lab","floor":"2"}},)"
       R"("points":[[{0},21.5],["{1}",22],[{2},null],["{3}",-4e-3]]}},)"
       R"({{"name":"api.door","points":[[{0},true],[{2},false]]}}]}})",
-      t0, Iso(t0 + 1000), t0 + 2000, with_offset);
+      t0, FormatTimestampMs(t0 + 1000), t0 + 2000, with_offset);
   HttpResponse r = server.Post("/api/v1/write", body);
   ASSERT_TRUE(IsJsonResponse(r, 200)) << r.Describe();
   EXPECT_EQ(CanonicalJson(r.body), R"({"written":6})");
@@ -619,7 +605,7 @@ std::string OldAnnotationsBody(int64_t from_ms, int64_t to_ms, std::string_view 
       R"("annotation":{{"name":"events","datasource":"Simple JSON","enable":true,)"
       R"js("iconColor":"rgba(255, 96, 96, 1)","query":{}}},)js"
       R"("rangeRaw":{{"from":"now-6h","to":"now"}}}})",
-      Iso(from_ms), Iso(to_ms), JsonQuote(query));
+      FormatTimestampMs(from_ms), FormatTimestampMs(to_ms), JsonQuote(query));
 }
 
 std::string NewAnnotationBody(int64_t from_ms, int64_t to_ms, std::string_view target) {
@@ -631,7 +617,7 @@ std::string NewAnnotationBody(int64_t from_ms, int64_t to_ms, std::string_view t
       R"("iconColor":"red","target":{{"refId":"Anno","target":{2},"payload":""}}}}}}}},)"
       R"("targets":[{{"refId":"Anno","target":{2},"payload":{{}},"editorMode":"code",)"
       R"("datasource":{{"type":"simpod-json-datasource","uid":"u"}}}}]}})",
-      Iso(from_ms), Iso(to_ms), JsonQuote(target));
+      FormatTimestampMs(from_ms), FormatTimestampMs(to_ms), JsonQuote(target));
 }
 
 TEST(StoreIntegrationTest, AnnotationsRoundTripThroughBothPlugins) {
@@ -643,7 +629,7 @@ TEST(StoreIntegrationTest, AnnotationsRoundTripThroughBothPlugins) {
       R"([{{"time":{},"title":"deploy api","text":"v1.2 rolled out","tags":["deploy","api"]}},)"
       R"({{"time":"{}","timeEnd":"{}","title":"outage","text":"db down","tags":["incident"]}},)"
       R"({{"time":{},"title":"old deploy","text":"v1.0","tags":["deploy"]}}])",
-      deploy, Iso(outage), Iso(outage + 10 * kMinute), old);
+      deploy, FormatTimestampMs(outage), FormatTimestampMs(outage + 10 * kMinute), old);
   HttpResponse added = server.Post("/api/v1/annotations", events);
   ASSERT_TRUE(IsJsonResponse(added, 200)) << added.Describe();
   EXPECT_EQ(CanonicalJson(added.body), R"({"added":3})");
@@ -1112,7 +1098,7 @@ TEST(StoreIntegrationTest, ImportedFilesAreServed) {
       "{},21.5,40\n"
       "{},22,\n"
       "{},,41.5\n",
-      Iso(t0), t0 / 1000 + 60, t0 + 120'000);
+      FormatTimestampMs(t0), t0 / 1000 + 60, t0 + 120'000);
   std::string csv_path = files.WriteFile("sensors.csv", csv);
   ProcessResult csv_run = RunSluice({"import", csv_path, "--data", server.data_dir()}, 30'000);
   ASSERT_EQ(csv_run.exit_code, 0) << csv_run.stderr_text;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "store/pg_store.h"
+#include "common/time.h"
 #include "testing/annotations.h"
 #include "testing/http_client.h"
 #include "testing/json.h"
@@ -42,35 +43,21 @@ constexpr int64_t kSecond = 1000;
 constexpr int64_t kMinute = 60 * kSecond;
 constexpr int64_t kHour = 60 * kMinute;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The start of the hour before the current one.
 int64_t BaseMs() { return (NowMs() / kHour) * kHour - kHour; }
-
-std::string Iso(int64_t ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm t{};
-  ::gmtime_r(&seconds, &t);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.tm_year + 1900, t.tm_mon + 1,
-                     t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, ms % 1000);
-}
 
 // A /query body that never consolidates, so the response holds the raw points.
 std::string QueryBody(std::string_view target, int64_t from_ms, int64_t to_ms) {
   return fmt::format(
       R"({{"range":{{"from":"{}","to":"{}","raw":{{"from":"now-6h","to":"now"}}}},)"
       R"("intervalMs":1,"maxDataPoints":10000000,"targets":[{{"target":{},"refId":"A"}}]}})",
-      Iso(from_ms), Iso(to_ms), JsonQuote(target));
+      FormatTimestampMs(from_ms), FormatTimestampMs(to_ms), JsonQuote(target));
 }
 
 std::string AnnotationsBody(int64_t from_ms, int64_t to_ms) {
   return fmt::format(R"({{"range":{{"from":"{}","to":"{}","raw":{{"from":"now-6h","to":"now"}}}},)"
                      R"("annotation":{{"name":"events","enable":true,"query":""}}}})",
-                     Iso(from_ms), Iso(to_ms));
+                     FormatTimestampMs(from_ms), FormatTimestampMs(to_ms));
 }
 
 std::string Pt(int64_t time_ms, double value) { return fmt::format("{}:{}", time_ms, value); }
@@ -232,7 +219,7 @@ TEST_F(PgStoreTest, ReplicasServeEachOthersWritesAndSurviveRestarts) {
   HttpResponse json = b.Post(
       "/api/v1/write", fmt::format(R"({{"series":[{{"name":"room.temp","tags":{{"room":"lab"}},)"
                                    R"("points":[[{},21.5],["{}",22],[{},null]]}}]}})",
-                                   t0, Iso(t0 + kMinute), t0 + 2 * kMinute));
+                                   t0, FormatTimestampMs(t0 + kMinute), t0 + 2 * kMinute));
   ASSERT_TRUE(IsJsonResponse(json, 200) || json.status == 204) << json.Describe();
   HttpResponse events = a.Post(
       "/api/v1/annotations",
