@@ -33,6 +33,10 @@ bench:
 	$(MAKE) build
 	./bench/run.sh $(BUILD_DIR)
 	./bench/store_bench.sh $(BUILD_DIR)
+	./bench/store_pg_bench.sh $(BUILD_DIR)
+	./bench/sql_bench.sh $(BUILD_DIR)
+	./bench/expr_render.sh $(BUILD_DIR)
+	./bench/render_bench.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)
