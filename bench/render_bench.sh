@@ -58,78 +58,11 @@ cleanup() {
 trap cleanup EXIT
 
 log() { echo "render_bench [$(( $(date +%s) - T_START )) s]: $*" >&2; }
-free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-p90() { sort -g | awk '{a[NR]=$1} END {i=int(NR*0.9+0.999); if (i<1) i=1; print a[i]}'; }
+. "$ROOT/bench/graphite_peer.sh"
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
-
-END=$(( $(date +%s) / 86400 * 86400 ))
-DAY_FROM=$(( END - 86400 ))
-MONTH_FROM=$(( END - 30 * 86400 ))
-
-# --- data ---------------------------------------------------------------------------------------
-log "generating 1,123,200 points of line protocol"
-$PY - "$WORK/data.lp" "$END" <<'PY'
-import random, sys
-path, end = sys.argv[1], int(sys.argv[2])
-def walk(seed, n):
-    rnd = random.Random(seed)
-    v = rnd.uniform(0, 100)
-    for _ in range(n):
-        v = min(100.0, max(0.0, v + rnd.uniform(-2, 2)))
-        yield round(v, 2)
-with open(path, "w") as f:
-    for h in range(100):
-        start = end - 8639 * 10
-        f.writelines(f"bench.h{h:03d} cpu={v!r} {start + 10 * k}\n"
-                     for k, v in enumerate(walk(1000 + h, 8640)))
-    start = end - 259199 * 10
-    f.writelines(f"bench.long cpu={v!r} {start + 10 * k}\n" for k, v in enumerate(walk(7, 259200)))
-PY
-split -l 100000 "$WORK/data.lp" "$WORK/part."
-
-log "writing whisper files"
-timeout 300 $PY "$ROOT/tools/graphite/make_whisper.py" "$WORK/whisper" --influx "$WORK/data.lp" \
-  --step 10 >&2
-
-# --- servers ------------------------------------------------------------------------------------
-printf '[store]\nretention = "0"\n' > "$WORK/sluice.toml"
-start_sluice() {
-  SPORT="$(free_port)"
-  "$SLUICE" serve --listen "127.0.0.1:$SPORT" --data "$WORK/sluice-data" --config "$WORK/sluice.toml" \
-    --log-level warn > "$WORK/sluice.out" 2> "$WORK/sluice.err" &
-  SLUICE_PID=$!
-  for _ in $(seq 1 200); do grep -q "listening" "$WORK/sluice.out" 2>/dev/null && return 0; sleep 0.05; done
-  cat "$WORK/sluice.err" >&2
-  log "sluice did not start"
-  exit 1
-}
-stop_sluice() {  # SIGTERM (the shutdown checkpoints every head into chunks), up to 120 s
-  kill "$SLUICE_PID" 2>/dev/null || true
-  for _ in $(seq 1 1200); do kill -0 "$SLUICE_PID" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$SLUICE_PID" 2>/dev/null; then log "sluice did not stop in 120 s"; kill -9 "$SLUICE_PID" || true; fi
-  wait "$SLUICE_PID" 2>/dev/null || true
-  SLUICE_PID=""
-}
-
-log "loading Sluice"
-start_sluice
-for part in "$WORK"/part.*; do
-  code=$(curl -s -o "$WORK/write.out" -w '%{http_code}' --max-time 60 --data-binary "@$part" \
-    "http://127.0.0.1:$SPORT/write?db=bench&precision=s")
-  [ "$code" = 204 ] || { log "write answered $code: $(cat "$WORK/write.out")"; exit 1; }
-done
-stop_sluice
-start_sluice
-
-log "starting graphite-web"
-G_LINE="$(timeout 120 "$ROOT/tools/graphite/serve.sh" start "$WORK/whisper" --state "$WORK/graphite" --workers 2)"
-GRAPHITE_STATE="$WORK/graphite"
-GPORT="$(echo "$G_LINE" | tr ' ' '\n' | awk -F= '$1 == "port" {print $2}')"
-GPID="$(echo "$G_LINE" | tr ' ' '\n' | awk -F= '$1 == "pid" {print $2}')"
-G_WORKERS="$(echo "$G_LINE" | tr ' ' '\n' | awk -F= '$1 == "workers" {print $2}')"
-G_SERVER="$(echo "$G_LINE" | tr ' ' '\n' | awk -F= '$1 == "server" {print $2}')"
-G_VERSION="$(dpkg-query -W -f '${Version}' graphite-web 2>/dev/null || echo '?')"
+bench_data
+load_sluice
+start_graphite 2
 
 # --- requests -----------------------------------------------------------------------------------
 NAMES=(plain sumSeries movingAvg nested)

@@ -706,6 +706,14 @@ void RegisterTransformFunctions(Registry* registry) {
        .example = "log(carbon.agents.hostname.avgUpdateTime, 2)",
        .params = {series, Optional("base", ArgType::kInteger, "10")},
        .impl = Logarithm},
+      {.name = "logarithm",
+       .group = "Transform",
+       .description =
+           "The same as log (graphite-web 1.1.8 knows only log; later Graphite releases and "
+           "their docs also call it logarithm). Series are named log(...).",
+       .example = "logarithm(carbon.agents.hostname.avgUpdateTime, 2)",
+       .params = {series, Optional("base", ArgType::kInteger, "10")},
+       .impl = Logarithm},
       {.name = "derivative",
        .group = "Transform",
        .description =
