@@ -19,6 +19,8 @@
 #include <string_view>
 #include <thread>
 
+#include "testing/subprocess.h"
+
 namespace sluice::testing {
 namespace {
 
@@ -44,50 +46,6 @@ std::string ReadFileOrEmpty(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Forks and execs `args`. The child gets stdin from /dev/null, stdout/stderr on the given
-// descriptors (or /dev/null when -1), `death_signal` when the forking thread exits, and its own
-// process group when `own_group`. Returns the pid, or -1 with *error set.
-pid_t Spawn(const std::vector<std::string>& args, int stdout_fd, int stderr_fd, int death_signal,
-            bool own_group, std::string* error) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (devnull < 0) {
-    *error = fmt::format("open /dev/null: {}", std::strerror(errno));
-    return -1;
-  }
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    *error = fmt::format("fork for {}: {}", args[0], std::strerror(errno));
-    ::close(devnull);
-    return -1;
-  }
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    ::prctl(PR_SET_PDEATHSIG, death_signal);
-    if (::getppid() != parent) ::_exit(127);
-    if (own_group) ::setpgid(0, 0);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
-    ::signal(SIGINT, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::dup2(devnull, 0);
-    ::dup2(stdout_fd >= 0 ? stdout_fd : devnull, 1);
-    ::dup2(stderr_fd >= 0 ? stderr_fd : devnull, 2);
-    if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
-      for (int fd = 3; fd < 65536; ++fd) ::close(fd);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(devnull);
-  return pid;
 }
 
 // The value of `key=` in a line of space-separated key=value pairs, or "".
@@ -127,7 +85,9 @@ ProcessResult RunCommand(const std::vector<std::string>& args, int timeout_ms) {
     return result;
   }
   std::string error;
-  pid_t pid = Spawn(args, out_pipe[1], err_pipe[1], SIGKILL, /*own_group=*/true, &error);
+  pid_t pid = Spawn(
+      {.args = args, .stdout_fd = out_pipe[1], .stderr_fd = err_pipe[1], .own_group = true},
+      &error);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   if (pid < 0) {
@@ -238,8 +198,10 @@ std::unique_ptr<GraphiteWeb> GraphiteWeb::Start(const std::string& tools_dir,
       "trap 'p=$(cat \"$1/pid\" 2>/dev/null) && kill -TERM \"$p\" 2>/dev/null; exit 0' TERM; "
       "while :; do sleep 1; done";
   std::string spawn_error;
-  g->watchdog_pid_ = Spawn({"/bin/sh", "-c", script, "sluice-graphite-watchdog", state_dir}, -1,
-                           -1, SIGTERM, /*own_group=*/false, &spawn_error);
+  g->watchdog_pid_ =
+      Spawn({.args = {"/bin/sh", "-c", script, "sluice-graphite-watchdog", state_dir},
+             .death_signal = SIGTERM},
+            &spawn_error);
   if (g->watchdog_pid_ < 0) {
     *error = "cannot start the watchdog: " + spawn_error;
     return nullptr;

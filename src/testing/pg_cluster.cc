@@ -24,6 +24,8 @@
 #include <sstream>
 #include <thread>
 
+#include "testing/subprocess.h"
+
 namespace sluice::testing {
 namespace {
 
@@ -46,60 +48,18 @@ std::string Tail(const std::string& text, size_t max_bytes = 4000) {
   return text.size() <= max_bytes ? text : "…" + text.substr(text.size() - max_bytes);
 }
 
-// Forks and execs `args` with stdin from /dev/null, stdout and stderr appended to `log_path`, the
-// working directory `cwd`, and (when uid >= 0) the given user's identity. The child dies with the
-// calling thread. Returns the pid or -1 with *error set.
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log_path,
-            const std::string& cwd, int uid, int gid, std::string* error) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+// Runs `args` as `uid` (when >= 0) in `cwd` with stdout and stderr appended to `log_path`.
+pid_t SpawnLogged(const std::vector<std::string>& args, const std::string& log_path,
+                  const std::string& cwd, int uid, int gid, std::string* error) {
   int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (devnull < 0 || log < 0) {
-    *error = fmt::format("cannot open /dev/null or {}: {}", log_path, std::strerror(errno));
-    if (devnull >= 0) ::close(devnull);
-    if (log >= 0) ::close(log);
+  if (log < 0) {
+    *error = fmt::format("cannot open {}: {}", log_path, std::strerror(errno));
     return -1;
   }
   if (uid >= 0) (void)::fchown(log, static_cast<uid_t>(uid), static_cast<gid_t>(gid));
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    *error = fmt::format("fork: {}", std::strerror(errno));
-    ::close(devnull);
-    ::close(log);
-    return -1;
-  }
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    if (uid >= 0) {
-      if (::setgroups(0, nullptr) != 0 || ::setgid(static_cast<gid_t>(gid)) != 0 ||
-          ::setuid(static_cast<uid_t>(uid)) != 0) {
-        ::_exit(126);
-      }
-    }
-    // After setuid: a change of credentials clears the parent-death signal.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGQUIT, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (::chdir(cwd.c_str()) != 0) ::_exit(125);
-    ::dup2(devnull, 0);
-    ::dup2(log, 1);
-    ::dup2(log, 2);
-    if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
-      for (int fd = 3; fd < 65536; ++fd) ::close(fd);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(devnull);
+  pid_t pid = Spawn({.args = args, .stdout_fd = log, .stderr_fd = log, .cwd = cwd, .uid = uid,
+                     .gid = gid},
+                    error);
   ::close(log);
   return pid;
 }
@@ -126,7 +86,7 @@ int WaitPid(pid_t pid, int timeout_ms) {
 bool RunToCompletion(const std::vector<std::string>& args, const std::string& log_path,
                      const std::string& cwd, int uid, int gid, int timeout_ms,
                      std::string* error) {
-  pid_t pid = Spawn(args, log_path, cwd, uid, gid, error);
+  pid_t pid = SpawnLogged(args, log_path, cwd, uid, gid, error);
   if (pid < 0) return false;
   int code = WaitPid(pid, timeout_ms);
   if (code == -1) {
@@ -261,8 +221,8 @@ std::string PgCluster::DsnFor(std::string_view database) const {
 
 bool PgCluster::Start(std::string* error) {
   if (pid_ > 0) return true;
-  pid_ = Spawn({bin_dir_ + "/postgres", "-D", data_dir_}, log_path_, dir_, run_uid_, run_gid_,
-               error);
+  pid_ = SpawnLogged({bin_dir_ + "/postgres", "-D", data_dir_}, log_path_, dir_, run_uid_,
+                     run_gid_, error);
   if (pid_ < 0) return false;
   return WaitReady(error);
 }

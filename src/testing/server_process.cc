@@ -22,6 +22,8 @@
 #include <sstream>
 #include <thread>
 
+#include "testing/subprocess.h"
+
 #ifndef SLUICE_BINARY_PATH
 #error "SLUICE_BINARY_PATH must be defined by the build"
 #endif
@@ -57,61 +59,6 @@ std::string ReadWholeFile(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Forks and execs `argv` with stdin from /dev/null and stdout/stderr on the given descriptors.
-// Returns the child's pid, or -1 with *error set.
-pid_t Spawn(const std::vector<std::string>& args, int stdout_fd, int stderr_fd,
-            std::string* error,
-            const std::vector<std::pair<std::string, std::string>>& env = {}) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  // The child's environment: ours, with `env` replacing or adding entries.
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string_view entry(*e);
-    bool replaced = false;
-    for (const auto& [name, value] : env) replaced |= entry.starts_with(name + "=");
-    if (!replaced) env_storage.emplace_back(entry);
-  }
-  for (const auto& [name, value] : env) env_storage.push_back(name + "=" + value);
-  std::vector<char*> envp;
-  for (std::string& e : env_storage) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (devnull < 0) {
-    *error = fmt::format("open /dev/null: {}", std::strerror(errno));
-    return -1;
-  }
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    *error = fmt::format("fork: {}", std::strerror(errno));
-    ::close(devnull);
-    return -1;
-  }
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
-    ::signal(SIGINT, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::dup2(devnull, 0);
-    ::dup2(stdout_fd, 1);
-    ::dup2(stderr_fd, 2);
-    if (::syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
-      for (int fd = 3; fd < 65536; ++fd) ::close(fd);
-    }
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(devnull);
-  return pid;
 }
 
 }  // namespace
@@ -196,7 +143,9 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerConfig& config,
     if (stderr_fd >= 0) ::close(stderr_fd);
     return nullptr;
   }
-  server->pid_ = Spawn(args, pipe_fds[1], stderr_fd, error, config.env);
+  server->pid_ = Spawn({.args = args, .env = config.env, .stdout_fd = pipe_fds[1],
+                        .stderr_fd = stderr_fd},
+                       error);
   ::close(pipe_fds[1]);
   ::close(stderr_fd);
   server->drain_ = std::make_unique<StdoutDrain>();
@@ -359,7 +308,7 @@ ProcessResult RunSluice(const std::vector<std::string>& args, int timeout_ms) {
     return result;
   }
   std::string error;
-  pid_t pid = Spawn(argv, out_pipe[1], err_pipe[1], &error);
+  pid_t pid = Spawn({.args = argv, .stdout_fd = out_pipe[1], .stderr_fd = err_pipe[1]}, &error);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
