@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-fuzz}
-TARGETS=(fuzz_query fuzz_endpoints fuzz_name_matcher fuzz_time fuzz_json_writer fuzz_line_protocol fuzz_chunk)
+TARGETS=(fuzz_query fuzz_endpoints fuzz_name_matcher fuzz_time fuzz_json_writer fuzz_line_protocol fuzz_chunk
+  fuzz_expr fuzz_render)
 
 dict_for() {
   case "$1" in
@@ -17,6 +18,7 @@ dict_for() {
     fuzz_name_matcher) echo "-dict=fuzz/dict/name_matcher.dict" ;;
     fuzz_time) echo "-dict=fuzz/dict/time.dict" ;;
     fuzz_line_protocol) echo "-dict=fuzz/dict/line_protocol.dict" ;;
+    fuzz_expr | fuzz_render) echo "-dict=fuzz/dict/expr.dict" ;;
   esac
 }
 

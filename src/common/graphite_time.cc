@@ -70,6 +70,8 @@ class Parser {
   Parser(std::string_view text, int64_t now_ms) : text_(text), now_ms_(now_ms) {}
 
   Result<int64_t> Parse() {
+    // Bounding "now" keeps every sum below (day arithmetic, reference + offset) inside int64.
+    if (now_ms_ > kMaxAbsTimeMs || now_ms_ < -kMaxAbsTimeMs) return Bad("now is out of range");
     std::string s;
     std::string_view trimmed = text_;
     while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) {

@@ -24,7 +24,8 @@ namespace sluice {
 // Parses `text` relative to `now_ms` (epoch ms). Returns epoch milliseconds: whole seconds for
 // every form except "now" and now-relative offsets, which keep now_ms's milliseconds.
 // InvalidArgument naming the text and the part that is wrong ("unknown day reference 'xyz'",
-// "unknown unit 'm'"). Out-of-range dates and times (February 30th, 25:00) are errors.
+// "unknown unit 'm'"). Out-of-range dates and times (February 30th, 25:00) are errors, and so is a
+// now_ms outside +-kMaxAbsTimeMs (common/time.h), the range every result stays inside.
 Result<int64_t> ParseGraphiteTime(std::string_view text, int64_t now_ms);
 
 // graphite's parseTimeOffset: an optional sign, then one or more <count><unit> pairs ("5min",

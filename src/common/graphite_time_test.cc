@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+
+#include "common/time.h"
+
 namespace sluice {
 namespace {
 
@@ -92,6 +97,23 @@ TEST(GraphiteTimeTest, ErrorsNameTheTextAndThePart) {
     EXPECT_NE(t.status().message().find(why), std::string::npos) << t.status().message();
     EXPECT_NE(t.status().message().find(text), std::string::npos) << t.status().message();
   }
+}
+
+// fuzz/regressions/fuzz_render/now-at-int64-ends: day and offset arithmetic overflowed int64
+// (UBSan) for a "now" at the ends of the range; such a now is now an error.
+TEST(GraphiteTimeTest, NowOutsideTheTimeRangeIsAnError) {
+  for (int64_t now : {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
+                      kMaxAbsTimeMs + 1, -kMaxAbsTimeMs - 1}) {
+    for (const char* text : {"-24h", "-1y", "noon+1d", "yesterday", "now"}) {
+      auto t = ParseGraphiteTime(text, now);
+      ASSERT_FALSE(t.ok()) << text << " at " << now;
+      EXPECT_NE(t.status().message().find("now is out of range"), std::string::npos)
+          << t.status().message();
+    }
+  }
+  auto t = ParseGraphiteTime("-1y", kMaxAbsTimeMs);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(*t, kMaxAbsTimeMs - 365 * 86'400'000LL);
 }
 
 }  // namespace

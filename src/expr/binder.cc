@@ -1,6 +1,7 @@
 #include "expr/binder.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace sluice::expr {
@@ -40,7 +41,11 @@ std::string_view Expected(ArgType type) {
   return "a value";
 }
 
-bool IsWhole(double v) { return v == static_cast<double>(static_cast<int64_t>(v)); }
+// An integral number inside int64's range ([-2^63, 2^63)), so kernels may convert it; a larger one
+// (99999999999999999999) is not an integer argument here, and converting it would be undefined.
+bool IsWhole(double v) {
+  return v >= -9223372036854775808.0 && v < 9223372036854775808.0 && v == std::trunc(v);
+}
 
 bool Accepts(ArgType type, const Expr& e) {
   const bool series = e.kind == ExprKind::kPath || e.kind == ExprKind::kCall;

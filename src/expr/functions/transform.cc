@@ -172,8 +172,15 @@ Status IsNonNull(EvalContext& ctx, CallArgs& args, SeriesList* out) {
 
 Status ScaleToSeconds(EvalContext& ctx, CallArgs& args, SeriesList* out) {
   const double seconds = args.number(1, 1);
-  // Python's "%d" % seconds truncates toward zero.
-  const std::string suffix = fmt::format(",{}", static_cast<int64_t>(std::trunc(seconds)));
+  // Python's "%d" % seconds raises for inf and NaN (graphite answers 500). The parser already
+  // rejects numbers beyond double's range, so this only guards the formatting below.
+  if (!std::isfinite(seconds)) {
+    return InvalidArgument("scaleToSeconds: seconds must be a finite number, got {}",
+                           FormatG(seconds));
+  }
+  // Python's "%d" % seconds truncates toward zero and prints the whole integer, however large
+  // ("+ 0.0" makes -0 print as 0).
+  const std::string suffix = fmt::format(",{:.0f}", std::trunc(seconds) + 0.0);
   return EachSeries(ctx, args, out, [&](TimeSeries& s) {
     const double factor = seconds / (static_cast<double>(s.step) / kSecondMs);
     MapPoints(s.values, [factor](double v) { return RoundLikePython(v * factor, 6); });

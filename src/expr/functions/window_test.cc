@@ -104,7 +104,8 @@ const Case kCases[] = {
     {"movingAverage(scale(w.x, 2), 2)",
      "movingAverage(scale(w.x,2),2) [60000,60000] 17 19 21 23 25 27 29 31 33 35"},
 };
-INSTANTIATE_TEST_SUITE_P(Graphite, WindowTableTest, ::testing::ValuesIn(kCases));
+INSTANTIATE_TEST_SUITE_P(Graphite, WindowTableTest, ::testing::ValuesIn(kCases),
+                         [](const auto& info) { return std::to_string(info.index); });
 
 TEST(WindowTest, TagsNamesAndPathExpressions) {
   auto out = EvalForTest("movingWindow(a.b, '5min', 'median', 0.5)", Fixture(), kRange);
