@@ -48,13 +48,6 @@ constexpr auto kTrialBudget = std::chrono::seconds(10);
 constexpr auto kTestBudget = std::chrono::seconds(120);
 constexpr uint32_t kSeed = 20261123;
 
-std::string QueryBody(std::string_view target, int64_t from_ms, int64_t to_ms) {
-  return fmt::format(
-      R"({{"range":{{"from":"{}","to":"{}","raw":{{"from":"now-6h","to":"now"}}}},)"
-      R"("intervalMs":1,"maxDataPoints":10000000,"targets":[{{"target":{},"refId":"A"}}]}})",
-      FormatTimestampMs(from_ms), FormatTimestampMs(to_ms), JsonQuote(target));
-}
-
 // What writer `w` writes as line `i` of batch `b`: the time offset from the trial's t0 and the two
 // field values (v float, n integer).
 int64_t Offset(int b, int i) { return static_cast<int64_t>(b) * kLinesPerBatch + i; }
@@ -152,7 +145,8 @@ void RunTrial(int trial, bool sync_normal, int delay_ms, TrialStats* stats) {
   const int64_t from = t0 - 60'000, to = t0 + Offset(kMaxBatchesPerWriter, 0) + 60'000;
   std::map<std::string, QueryView> views;
   for (const char* target : {"crash.v", "crash.n"}) {
-    HttpResponse r = client.Request("POST", "/query", QueryBody(target, from, to), {}, 30'000);
+    HttpResponse r =
+        client.Request("POST", "/query", RawPointsQueryBody(target, from, to), {}, 30'000);
     ASSERT_TRUE(ParseQueryResponse(r, &views[target])) << target;
   }
 

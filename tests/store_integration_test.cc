@@ -49,26 +49,6 @@ constexpr int64_t kHour = 60 * kMinute;
 // hour, so every line-protocol precision can express it).
 int64_t BaseMs() { return (NowMs() / kHour) * kHour - kHour; }
 
-// A /query body for one target over [from_ms, to_ms] that never consolidates (intervalMs 1 and a
-// huge maxDataPoints), so the response holds the raw points.
-std::string QueryBody(std::string_view target, int64_t from_ms, int64_t to_ms,
-                      std::string_view ref_id = "A") {
-  return fmt::format(
-      R"({{"range":{{"from":"{}","to":"{}","raw":{{"from":"now-6h","to":"now"}}}},)"
-      R"("intervalMs":1,"maxDataPoints":10000000,"targets":[{{"target":{},"refId":{}}}]}})",
-      FormatTimestampMs(from_ms), FormatTimestampMs(to_ms), JsonQuote(target), JsonQuote(ref_id));
-}
-
-// Points of a series as "time:value" strings ("null" for JSON null), for readable comparisons.
-std::vector<std::string> PointList(const SeriesView& s) {
-  std::vector<std::string> out;
-  for (const Datapoint& p : s.points) {
-    out.push_back(p.value ? fmt::format("{}:{}", p.time_ms, *p.value)
-                          : fmt::format("{}:null", p.time_ms));
-  }
-  return out;
-}
-
 std::string Pt(int64_t time_ms, double value) { return fmt::format("{}:{}", time_ms, value); }
 std::string NullPt(int64_t time_ms) { return fmt::format("{}:null", time_ms); }
 
@@ -172,7 +152,7 @@ class StoreServer {
   // POSTs /query for one target; records a failure (and returns an empty view) when the response
   // is not a well-formed /query answer (which includes datapoints ascending and unique).
   QueryView Query(std::string_view target, int64_t from_ms, int64_t to_ms) {
-    HttpResponse r = Post("/query", QueryBody(target, from_ms, to_ms));
+    HttpResponse r = Post("/query", RawPointsQueryBody(target, from_ms, to_ms));
     QueryView view;
     AssertionResult ok = ParseQueryResponse(r, &view);
     EXPECT_TRUE(ok) << "target " << target;
@@ -479,7 +459,8 @@ TEST(StoreIntegrationTest, BodyOverTheLimitIs413AndStoresNothing) {
   HttpClient fresh(server.port());
   QueryView view;
   ASSERT_TRUE(ParseQueryResponse(
-      fresh.Request("POST", "/query", QueryBody("big.v", t0 - kMinute, t0 + kHour)), &view));
+      fresh.Request("POST", "/query", RawPointsQueryBody("big.v", t0 - kMinute, t0 + kHour)),
+      &view));
   EXPECT_TRUE(view.series.empty()) << "nothing of a rejected body is stored";
 
   // The same server takes a body under the limit: the 413 was the size, not the content.
@@ -1006,7 +987,8 @@ TEST(StoreIntegrationTest, ConcurrentWritersAndReadersLoseNothing) {
       for (int i = 0; i < 2'000 && writers_done.load() < kWriters && Clock::now() < deadline;
            ++i) {
         std::string target = q % 2 == 0 ? "conc.v" : "conc.*";
-        HttpResponse r = client.Request("POST", "/query", QueryBody(target, from, to), {}, 30'000);
+        HttpResponse r =
+            client.Request("POST", "/query", RawPointsQueryBody(target, from, to), {}, 30'000);
         QueryView view;
         AssertionResult ok = ParseQueryResponse(r, &view);
         if (!ok) fail(fmt::format("reader {} query {}: {}", q, i, ok.message()));

@@ -46,14 +46,6 @@ constexpr int64_t kHour = 60 * kMinute;
 // The start of the hour before the current one.
 int64_t BaseMs() { return (NowMs() / kHour) * kHour - kHour; }
 
-// A /query body that never consolidates, so the response holds the raw points.
-std::string QueryBody(std::string_view target, int64_t from_ms, int64_t to_ms) {
-  return fmt::format(
-      R"({{"range":{{"from":"{}","to":"{}","raw":{{"from":"now-6h","to":"now"}}}},)"
-      R"("intervalMs":1,"maxDataPoints":10000000,"targets":[{{"target":{},"refId":"A"}}]}})",
-      FormatTimestampMs(from_ms), FormatTimestampMs(to_ms), JsonQuote(target));
-}
-
 std::string AnnotationsBody(int64_t from_ms, int64_t to_ms) {
   return fmt::format(R"({{"range":{{"from":"{}","to":"{}","raw":{{"from":"now-6h","to":"now"}}}},)"
                      R"("annotation":{{"name":"events","enable":true,"query":""}}}})",
@@ -61,14 +53,6 @@ std::string AnnotationsBody(int64_t from_ms, int64_t to_ms) {
 }
 
 std::string Pt(int64_t time_ms, double value) { return fmt::format("{}:{}", time_ms, value); }
-
-std::vector<std::string> PointList(const SeriesView& s) {
-  std::vector<std::string> out;
-  for (const Datapoint& p : s.points) {
-    out.push_back(p.value ? Pt(p.time_ms, *p.value) : fmt::format("{}:null", p.time_ms));
-  }
-  return out;
-}
 
 // One `sluice serve --store <url>` with its own config; restartable.
 class Replica {
@@ -111,7 +95,7 @@ class Replica {
   }
 
   QueryView Query(std::string_view target, int64_t from_ms, int64_t to_ms) {
-    HttpResponse r = Post("/query", QueryBody(target, from_ms, to_ms));
+    HttpResponse r = Post("/query", RawPointsQueryBody(target, from_ms, to_ms));
     QueryView view;
     AssertionResult ok = ParseQueryResponse(r, &view);
     EXPECT_TRUE(ok) << "target " << target << " on port " << port();
@@ -463,7 +447,7 @@ TEST_F(PgStoreTest, PostgresDownGives503NamingTheStoreThenServiceReturns) {
   HttpResponse write = a.WriteLines(fmt::format("up v=2 {}\n", t0 + kSecond));
   EXPECT_TRUE(IsJsonError(write, 503)) << write.Describe();
   EXPECT_NE(write.body.find("store: " + store_name), std::string::npos) << write.body;
-  HttpResponse query = a.Post("/query", QueryBody("up.v", t0, t0 + kHour));
+  HttpResponse query = a.Post("/query", RawPointsQueryBody("up.v", t0, t0 + kHour));
   EXPECT_TRUE(IsJsonError(query, 503)) << query.Describe();
   EXPECT_NE(query.body.find(store_name), std::string::npos) << query.body;
   HttpResponse search = a.Post("/search", R"({"target":""})");

@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "common/strings.h"
+#include "testing/subprocess.h"
 
 namespace sluice::testing {
 namespace {
@@ -60,12 +61,6 @@ HttpResponse Failure(std::string error) {
   HttpResponse out;
   out.error = std::move(error);
   return out;
-}
-
-int RemainingMs(Clock::time_point deadline) {
-  auto left =
-      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left < 0 ? 0 : static_cast<int>(left);
 }
 
 }  // namespace

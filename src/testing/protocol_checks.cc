@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/time.h"
+#include "testing/json.h"
+
 namespace sluice::testing {
 namespace {
 
@@ -262,6 +265,23 @@ AssertionResult ParseQueryResponse(const HttpResponse& r, QueryView* view, int64
     }
   }
   return AssertionSuccess();
+}
+
+std::vector<std::string> PointList(const SeriesView& series) {
+  std::vector<std::string> out;
+  for (const Datapoint& p : series.points) {
+    out.push_back(p.value ? fmt::format("{}:{}", p.time_ms, *p.value)
+                          : fmt::format("{}:null", p.time_ms));
+  }
+  return out;
+}
+
+std::string RawPointsQueryBody(std::string_view target, int64_t from_ms, int64_t to_ms,
+                               std::string_view ref_id) {
+  return fmt::format(
+      R"({{"range":{{"from":"{}","to":"{}","raw":{{"from":"now-6h","to":"now"}}}},)"
+      R"("intervalMs":1,"maxDataPoints":10000000,"targets":[{{"target":{},"refId":{}}}]}})",
+      FormatTimestampMs(from_ms), FormatTimestampMs(to_ms), JsonQuote(target), JsonQuote(ref_id));
 }
 
 }  // namespace sluice::testing

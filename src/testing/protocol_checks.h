@@ -49,6 +49,14 @@ struct SeriesView {
   std::vector<Datapoint> points;
 };
 
+// Points as "time:value" strings ("time:null" for a JSON null), for readable comparisons.
+std::vector<std::string> PointList(const SeriesView& series);
+
+// A /query body for one target over [from_ms, to_ms] that never consolidates (intervalMs 1 and a
+// huge maxDataPoints), so the response holds the raw points.
+std::string RawPointsQueryBody(std::string_view target, int64_t from_ms, int64_t to_ms,
+                               std::string_view ref_id = "A");
+
 struct TableView {
   std::optional<std::string> ref_id;
   std::optional<std::string> type;                           // the "type" key ("table")

@@ -35,18 +35,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kReadyPrefix = "sluice listening on http://";
 
-int RemainingMs(Clock::time_point deadline) {
-  auto left =
-      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left < 0 ? 0 : static_cast<int>(left);
-}
-
-int DecodeWaitStatus(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
 std::string MakeTempDir() {
   const char* base = std::getenv("TMPDIR");
   std::string pattern = fmt::format("{}/sluice-test-XXXXXX", base && *base ? base : "/tmp");

@@ -1,9 +1,11 @@
 // Spawn: the one fork/exec of the test helpers (the sluice server, PostgreSQL, graphite-web and
-// the commands that set them up). Test-only.
+// the commands that set them up), and the small pieces every waiting loop around them needs.
+// Test-only.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <csignal>
 #include <string>
 #include <utility>
@@ -27,5 +29,11 @@ struct SpawnOptions {
 // Forks and execs; stdin is /dev/null, every other descriptor is closed, signal dispositions
 // and mask are reset. Returns the child's pid, or -1 with *error set. The caller waits for it.
 pid_t Spawn(const SpawnOptions& options, std::string* error);
+
+// A waitpid() status as an exit code: the code itself, 128 + N when killed by signal N, else -1.
+int DecodeWaitStatus(int status);
+
+// Milliseconds left until `deadline` (0 once it has passed), for poll() timeouts.
+int RemainingMs(std::chrono::steady_clock::time_point deadline);
 
 }  // namespace sluice::testing
