@@ -287,7 +287,9 @@ void JsonApi::WriteSeries(const std::vector<Series>& series, const QueryTarget& 
 Status JsonApi::ExpressionPlan(std::string_view text,
                                std::shared_ptr<const query::Plan>* plan) const {
   // Only calls are expressions: a plain name, glob, alternation or regex keeps its JSON-plugin
-  // meaning (NameMatcher), and so does consolidateBy(<plain target>, 'fn').
+  // meaning (NameMatcher), and so does consolidateBy(<plain target>, 'fn'). Without a '(' there
+  // is no call: plain targets skip the parser and stay out of the plan cache.
+  if (text.find('(') == std::string_view::npos) return Status::OK();
   auto compiled = engine_->Compile(text);
   if (!compiled.ok()) {
     // A call of a known function with an error is an error. So is a call of an unknown one, unless
